@@ -1,0 +1,91 @@
+/**
+ * `npm start`: the whole system locally with embedded defaults. Starts DynamoDB Local (persisted
+ * under .data/ unless XOS_IN_MEMORY=1), creates the table, bootstraps the admin, serves the API on
+ * 127.0.0.1:8080 (XOS_PORT) through the unchanged Lambda handler, and stops everything on
+ * Ctrl-C / SIGTERM.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { makeHandler } from '../../functions/api/handler';
+import { bootstrap, persistentSecret } from './bootstrap';
+import { startDevServer } from './dev-server';
+import { JavaMissingError, startDynamoDbLocal } from './dynamodb-local';
+
+const TABLE = process.env.XOS_TABLE_NAME || 'xos';
+
+async function main(): Promise<void> {
+  const inMemory = process.env.XOS_IN_MEMORY === '1' || process.argv.includes('--in-memory');
+  const dataDir = resolve(process.env.XOS_DATA_DIR || join(__dirname, '..', '..', '.data'));
+  const port = Number(process.env.XOS_PORT || 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`XOS_PORT must be a port number, got ${process.env.XOS_PORT}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(`xos: starting DynamoDB Local (${inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`}) ...`);
+  const ddb = await startDynamoDbLocal({ dataDir: inMemory ? undefined : join(dataDir, 'dynamodb') });
+  let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`xos: ${signal} received, shutting down ...`);
+    await server?.close();
+    await ddb.stop();
+    log('xos: stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    const tokenSecret = process.env.XOS_TOKEN_SECRET || (inMemory ? undefined : persistentSecret(join(dataDir, 'token-secret')).value);
+    const config = {
+      tableName: TABLE,
+      dynamodbEndpoint: ddb.endpoint,
+      tokenSecret: tokenSecret ?? require('node:crypto').randomBytes(32).toString('base64url'),
+    };
+    const composed = composeApi(config);
+    const result = await bootstrap({
+      client: new DynamoDBClient(dynamoClientConfig(ddb.endpoint)),
+      tableName: TABLE,
+      objects: composed.objects,
+      adminEmail: process.env.XOS_ADMIN_EMAIL,
+      adminPassword: process.env.XOS_ADMIN_PASSWORD,
+      dataDir: inMemory ? undefined : dataDir,
+    });
+    server = await startDevServer(makeHandler(() => composed), port);
+    const url = server.url;
+    log('');
+    log(`xos: API ready at ${url}   (OpenAPI: ${url}/openapi.json)`);
+    log(`xos: admin user ${result.adminEmail}`);
+    if (result.generatedPassword) {
+      log(`xos: generated admin password (shown once${result.passwordFile ? `; kept in ${result.passwordFile}, mode 0600` : ''}): ${result.generatedPassword}`);
+    } else if (!process.env.XOS_ADMIN_PASSWORD && result.passwordFile === undefined && !inMemory) {
+      log(`xos: admin password: as set before (see ${join(dataDir, 'admin-password')} if it was generated)`);
+    }
+    const pw = process.env.XOS_ADMIN_PASSWORD ? '$XOS_ADMIN_PASSWORD' : result.generatedPassword ?? '<password>';
+    log('');
+    log('Try it:');
+    log(`  TOKEN=$(curl -s -X POST ${url}/xosapi/v1/utility/login -d '{"username":"${result.adminEmail}","password":"${pw}"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`);
+    log(`  curl -s -H "Authorization: Bearer $TOKEN" ${url}/xosapi/v1/core/sites`);
+    log('');
+    log('Ctrl-C stops everything.');
+  } catch (err) {
+    await server?.close();
+    await ddb.stop();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof JavaMissingError) {
+    process.stderr.write(`xos: ${err.message}\n`);
+  } else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    process.stderr.write(`xos: port ${process.env.XOS_PORT || 8080} is in use; set XOS_PORT to another port.\n`);
+  } else {
+    process.stderr.write(`xos: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exit(1);
+});

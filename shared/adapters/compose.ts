@@ -1,0 +1,64 @@
+/**
+ * The composition root of the API: wires the DynamoDB store, the token service and the object
+ * service from configuration. Used by the Lambda handler (configuration from the environment) and
+ * by tests and the local runtime (configuration passed in).
+ */
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { type Api, createApi, userFinder } from '../api/app';
+import type { Logger } from '../api/errors';
+import { TokenService } from '../auth/tokens';
+import { jsonLogger } from '../log/json-logger';
+import { ObjectService } from '../objects/service';
+import { DynamoStore } from './dynamodb/dynamo-store';
+
+/** Everything the API needs to run. */
+export interface ApiConfig {
+  readonly tableName: string;
+  /** DynamoDB endpoint override (DynamoDB Local); absent in AWS. */
+  readonly dynamodbEndpoint?: string;
+  readonly region?: string;
+  readonly tokenSecret: string;
+  readonly tokenTtlSeconds?: number;
+  readonly log?: Logger;
+}
+
+/** The API plus the parts tests and tools reach into. */
+export interface ComposedApi {
+  readonly api: Api;
+  readonly store: DynamoStore;
+  readonly objects: ObjectService;
+  readonly tokens: TokenService;
+}
+
+/** Local endpoints need credentials of some kind; DynamoDB Local ignores them. */
+export function dynamoClientConfig(endpoint: string | undefined, region = 'us-east-1'): DynamoDBClientConfig {
+  if (!endpoint) return { region };
+  return { region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+/** Compose the API from explicit configuration. */
+export function composeApi(config: ApiConfig): ComposedApi {
+  const store = new DynamoStore({
+    tableName: config.tableName,
+    clientConfig: dynamoClientConfig(config.dynamodbEndpoint, config.region),
+  });
+  const objects = new ObjectService(store);
+  const tokens = new TokenService(config.tokenSecret, config.tokenTtlSeconds);
+  const api = createApi({ objects, tokens, log: config.log ?? jsonLogger('xos-api'), findUserByLogin: userFinder(objects) });
+  return { api, store, objects, tokens };
+}
+
+/** Configuration from the environment (TABLE_NAME, XOS_TOKEN_SECRET, DYNAMODB_ENDPOINT, AWS_REGION). */
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const tableName = env.TABLE_NAME;
+  const tokenSecret = env.XOS_TOKEN_SECRET;
+  if (!tableName) throw new Error('TABLE_NAME is not set');
+  if (!tokenSecret) throw new Error('XOS_TOKEN_SECRET is not set');
+  return {
+    tableName,
+    tokenSecret,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    region: env.AWS_REGION || undefined,
+    tokenTtlSeconds: env.XOS_TOKEN_TTL_SECONDS ? Number(env.XOS_TOKEN_TTL_SECONDS) : undefined,
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * The Store port on DynamoDB (single table, AWS SDK v3). Every write is one conditional PutItem or
+ * one TransactWriteItems holding the object(s), their unique guard items and condition checks that
+ * the referenced objects are still alive, so concurrency can never let a duplicate or a dangling
+ * reference in.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConflictError, ValidationError } from '../../errors';
+import { requireModel } from '../../model/registry';
+import { type IndexDefinition, KEY_ATTRIBUTES, objectKey, uniqueGuardKey } from '../../model/table';
+import { indexAttributes, uniqueGuards } from '../../store/keys';
+import type { LiveRef, PartitionPage, Replacement, Store, StoredObject } from '../../store/store';
+
+/** Where the table is and how to reach it. */
+export interface DynamoStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+  readonly clientConfig?: DynamoDBClientConfig;
+}
+
+/** What a transaction item stands for, so a cancellation reason maps back to a precise error. */
+type Label =
+  | { type: 'object'; kind: string; id: string; exists: boolean }
+  | { type: 'guard'; kind: string; fields: readonly string[]; values: readonly unknown[] }
+  | { type: 'guard-release' }
+  | { type: 'ref'; ref: LiveRef };
+
+const MAX_TRANSACTION_ITEMS = 100;
+const MAX_BATCH_GET = 100;
+
+/** Counts calls per DynamoDB operation (for the benchmark's calls-per-request figure). */
+export class CallCounter {
+  readonly counts = new Map<string, number>();
+  add(op: string): void {
+    this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
+  }
+  total(): number {
+    let n = 0;
+    for (const v of this.counts.values()) n += v;
+    return n;
+  }
+}
+
+/** The DynamoDB implementation of {@link Store}. */
+export class DynamoStore implements Store {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly calls = new CallCounter();
+
+  constructor(options: DynamoStoreOptions) {
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+  }
+
+  async get(kind: string, id: string): Promise<StoredObject | undefined> {
+    this.calls.add('GetItem');
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: marshall(objectKey(kind, id)), ConsistentRead: true }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async getMany(keys: ReadonlyArray<{ kind: string; id: string }>): Promise<Map<string, StoredObject>> {
+    const result = new Map<string, StoredObject>();
+    const unique = [...new Map(keys.map((k) => [`${k.kind}#${k.id}`, k])).values()];
+    for (let i = 0; i < unique.length; i += MAX_BATCH_GET) {
+      let pending: Record<string, AttributeValue>[] = unique
+        .slice(i, i + MAX_BATCH_GET)
+        .map((k) => marshall(objectKey(k.kind, k.id)));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
+        this.calls.add('BatchGetItem');
+        const out = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const obj = fromItem(item);
+          result.set(obj.id, obj);
+        }
+        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
+      }
+    }
+    return result;
+  }
+
+  async create(obj: StoredObject, liveRefs: readonly LiveRef[]): Promise<void> {
+    const model = requireModel(obj.kind);
+    const guards = uniqueGuards(model, obj);
+    const item = toItem(obj);
+    if (guards.length === 0 && liveRefs.length === 0) {
+      this.calls.add('PutItem');
+      try {
+        await this.client.send(
+          new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+        );
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) throw new ConflictError(`${obj.kind} ${obj.id} already exists`);
+        throw err;
+      }
+      return;
+    }
+    const items: TransactWriteItem[] = [
+      { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+    ];
+    const labels: Label[] = [{ type: 'object', kind: obj.kind, id: obj.id, exists: false }];
+    for (const g of guards) {
+      items.push(this.putGuard(g.key, obj));
+      labels.push({ type: 'guard', kind: obj.kind, fields: g.fields, values: g.fields.map((f) => obj[f] ?? null) });
+    }
+    this.addRefChecks(items, labels, liveRefs);
+    await this.transact(items, labels);
+  }
+
+  async replace(changes: readonly Replacement[], liveRefs: readonly LiveRef[]): Promise<void> {
+    const items: TransactWriteItem[] = [];
+    const labels: Label[] = [];
+    for (const { before, after } of changes) {
+      const model = requireModel(after.kind);
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: toItem(after),
+          ConditionExpression: '#v = :v',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: marshall({ ':v': before.version }),
+        },
+      });
+      labels.push({ type: 'object', kind: after.kind, id: after.id, exists: true });
+      const old = new Map(uniqueGuards(model, before).map((g) => [g.key.PK, g]));
+      const next = new Map(uniqueGuards(model, after).map((g) => [g.key.PK, g]));
+      for (const [pk, g] of old) {
+        if (next.has(pk)) continue;
+        items.push({
+          Delete: {
+            TableName: this.tableName,
+            Key: marshall(g.key),
+            ConditionExpression: 'attribute_not_exists(PK) OR owner_id = :id',
+            ExpressionAttributeValues: marshall({ ':id': before.id }),
+          },
+        });
+        labels.push({ type: 'guard-release' });
+      }
+      for (const [pk, g] of next) {
+        if (old.has(pk)) continue;
+        items.push(this.putGuard(g.key, after));
+        labels.push({ type: 'guard', kind: after.kind, fields: g.fields, values: g.fields.map((f) => after[f] ?? null) });
+      }
+    }
+    this.addRefChecks(items, labels, liveRefs);
+    await this.transact(items, labels);
+  }
+
+  async findUnique(kind: string, fields: readonly string[], values: readonly unknown[]): Promise<string | undefined> {
+    this.calls.add('GetItem');
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: marshall(uniqueGuardKey(requireModel(kind), fields, values)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? (unmarshall(out.Item).owner_id as string) : undefined;
+  }
+
+  async queryPartition(
+    index: IndexDefinition,
+    partition: string,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<PartitionPage> {
+    this.calls.add('Query');
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: afterId === undefined ? '#pk = :pk' : '#pk = :pk AND #sk > :after',
+        ExpressionAttributeNames:
+          afterId === undefined ? { '#pk': index.partitionKey } : { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: marshall(afterId === undefined ? { ':pk': partition } : { ':pk': partition, ':after': afterId }),
+        Limit: limit,
+      }),
+    );
+    return { items: (out.Items ?? []).map(fromItem), exhausted: out.LastEvaluatedKey === undefined };
+  }
+
+  private putGuard(key: { PK: string; SK: string }, obj: StoredObject): TransactWriteItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: marshall({ ...key, owner_id: obj.id, owner_kind: obj.kind }),
+        ConditionExpression: 'attribute_not_exists(PK) OR owner_id = :id',
+        ExpressionAttributeValues: marshall({ ':id': obj.id }),
+      },
+    };
+  }
+
+  private addRefChecks(items: TransactWriteItem[], labels: Label[], liveRefs: readonly LiveRef[]): void {
+    const seen = new Set<string>();
+    for (const ref of liveRefs) {
+      const k = `${ref.kind}#${ref.id}`;
+      // A transaction may name an item once: a reference to an object written in it is checked by that write.
+      if (seen.has(k) || labels.some((l) => l.type === 'object' && l.kind === ref.kind && l.id === ref.id)) continue;
+      seen.add(k);
+      items.push({
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: marshall(objectKey(ref.kind, ref.id)),
+          ConditionExpression: 'attribute_exists(PK) AND deleted = :f',
+          ExpressionAttributeValues: marshall({ ':f': false }),
+        },
+      });
+      labels.push({ type: 'ref', ref });
+    }
+  }
+
+  private async transact(items: TransactWriteItem[], labels: Label[]): Promise<void> {
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new ConflictError(`the write touches ${items.length} items; at most ${MAX_TRANSACTION_ITEMS} fit one transaction`);
+    }
+    this.calls.add('TransactWriteItems');
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
+      );
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) throw cancellationError(err, labels);
+      throw err;
+    }
+  }
+}
+
+function cancellationError(err: TransactionCanceledException, labels: Label[]): Error {
+  const reasons = err.CancellationReasons ?? [];
+  const conflicts: Record<string, string> = {};
+  const deadRefs: Record<string, string> = {};
+  let stale: Label | undefined;
+  reasons.forEach((reason, i) => {
+    const label = labels[i];
+    if (!label || reason.Code !== 'ConditionalCheckFailed') return;
+    if (label.type === 'guard') {
+      const what = label.fields.map((f, j) => `${f}=${JSON.stringify(label.values[j])}`).join(', ');
+      for (const f of label.fields) conflicts[f] = `a ${label.kind} with ${what} already exists`;
+    } else if (label.type === 'ref') {
+      deadRefs[label.ref.field] = `${label.ref.kind} ${label.ref.id} does not exist or is deleted`;
+    } else if (label.type === 'object') {
+      stale = label;
+    }
+  });
+  if (Object.keys(deadRefs).length > 0) return new ValidationError('references must point at live objects', deadRefs, err);
+  if (Object.keys(conflicts).length > 0) return new ConflictError('unique constraint violated', conflicts, err);
+  if (stale?.type === 'object') {
+    return new ConflictError(
+      stale.exists
+        ? `${stale.kind} ${stale.id} was modified concurrently; re-read it and retry with its current version`
+        : `${stale.kind} ${stale.id} already exists`,
+      undefined,
+      err,
+    );
+  }
+  // TransactionConflict: another transaction touched the same items at the same moment.
+  return new ConflictError('a concurrent write touched the same objects; retry', undefined, err);
+}
+
+function toItem(obj: StoredObject): Record<string, AttributeValue> {
+  const model = requireModel(obj.kind);
+  return marshall({ ...obj, ...indexAttributes(model, obj) }, { removeUndefinedValues: true });
+}
+
+function fromItem(item: Record<string, AttributeValue>): StoredObject {
+  const raw = unmarshall(item);
+  for (const k of KEY_ATTRIBUTES) delete raw[k];
+  return raw as StoredObject;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

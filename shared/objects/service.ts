@@ -1,0 +1,282 @@
+/**
+ * The object service: XOS write semantics on top of the Store port. Validates against the
+ * registry, resolves references (which must be live), runs the cross-object validators, hashes
+ * passwords, and writes with optimistic concurrency. Deletion is a soft delete that cascades where
+ * the registry says so, in one transaction when it fits.
+ */
+import { ulid } from 'ulid';
+import { hashPassword } from '../auth/passwords';
+import { ConflictError, type FieldErrors, NotFoundError, ValidationError } from '../errors';
+import type { Caller, Model, ValidationContext } from '../model/define';
+import { MODELS } from '../model/registry';
+import { feedbackDefaults, validateWrite, type WriteMode } from '../model/validate';
+import type { LiveRef, Replacement, Store, StoredObject } from '../store/store';
+import { parseFilters } from './filters';
+import { type ListPage, listObjects } from './list';
+
+/** Source of time, injectable for tests. */
+export type Clock = () => Date;
+
+/** A reference from a field of one kind to another kind, with its on-delete rule. */
+interface Incoming {
+  readonly model: Model;
+  readonly field: string;
+  readonly onDelete: 'cascade' | 'set_null' | 'protect';
+}
+
+/** For each kind, the fields of other kinds that reference it (derived once from the registry). */
+const INCOMING: ReadonlyMap<string, readonly Incoming[]> = (() => {
+  const map = new Map<string, Incoming[]>();
+  for (const model of MODELS) {
+    for (const field of model.refFields) {
+      const f = model.allFields[field];
+      if (!f) continue;
+      const targets = f.type === 'ref' ? [f.target as string] : [...(f.targets ?? [])];
+      for (const t of targets) {
+        const list = map.get(t) ?? [];
+        list.push({ model, field, onDelete: f.onDelete ?? 'cascade' });
+        map.set(t, list);
+      }
+    }
+  }
+  return map;
+})();
+
+/** Objects a delete may change in one transaction; larger cascades run in ordered chunks. */
+const CASCADE_TRANSACTION_LIMIT = 100;
+
+/** CRUD with XOS semantics. */
+export class ObjectService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock = () => new Date(),
+  ) {}
+
+  /** One object, soft-deleted included; 404 when absent. */
+  async get(model: Model, id: string): Promise<StoredObject> {
+    const obj = await this.store.get(model.kind, id);
+    if (!obj || obj.kind !== model.kind) throw new NotFoundError(`${model.kind} ${id} not found`);
+    return obj;
+  }
+
+  /** A filtered page of objects. */
+  async list(model: Model, params: Record<string, string>): Promise<ListPage> {
+    const filters = parseFilters(model, params);
+    return listObjects(this.store, model, filters, { limit: params.limit, cursor: params.cursor });
+  }
+
+  /** Create an object from a request body. */
+  async create(model: Model, body: unknown, caller: Caller): Promise<StoredObject> {
+    const data = validateWrite(model, 'create', body);
+    const now = this.clock().toISOString();
+    const obj: StoredObject = {
+      ...feedbackDefaults(model),
+      ...data,
+      id: ulid(),
+      kind: model.kind,
+      created: now,
+      updated: now,
+      version: 1,
+      deleted: false,
+    };
+    const refs = liveRefsOf(model, obj);
+    const ctx = await this.validationContext(obj, refs, caller);
+    model.deriveOnCreate?.(obj, ctx);
+    // Derivation may add references (e.g. creator from the caller): those must be live too.
+    const derivedRefs = liveRefsOf(model, obj).filter((r) => !refs.some((x) => x.field === r.field && x.id === r.id));
+    if (derivedRefs.length > 0) await this.loadRefs(obj, derivedRefs, ctx);
+    this.runValidators(model, obj, ctx);
+    await this.hashSecrets(model, obj);
+    await this.store.create(obj, [...refs, ...derivedRefs]);
+    return obj;
+  }
+
+  /**
+   * Replace (PUT) or patch (PATCH) an object at an expected version. 409 when the version moved or
+   * the object is being deleted.
+   */
+  async update(
+    model: Model,
+    id: string,
+    mode: Exclude<WriteMode, 'create'>,
+    body: unknown,
+    expectedVersion: number | undefined,
+    caller: Caller,
+  ): Promise<StoredObject> {
+    const current = await this.get(model, id);
+    const version = expectedVersion ?? versionFromBody(body);
+    if (current.deleted) throw new ConflictError(`${model.kind} ${id} is being deleted and can no longer change`);
+    const data = validateWrite(model, mode, body, current);
+    if (version !== current.version) {
+      throw new ConflictError(`${model.kind} ${id} is at version ${current.version}, not ${version}`, {
+        version: `stale: current version is ${current.version}`,
+      });
+    }
+    const next: StoredObject = { ...current, ...data, version: current.version + 1, updated: this.clock().toISOString() };
+    const refs = liveRefsOf(model, next);
+    const ctx = await this.validationContext(next, refs, caller);
+    this.runValidators(model, next, ctx);
+    await this.hashSecrets(model, next, current);
+    const changed = refs.filter((r) => !refIsUnchanged(current, r));
+    await this.store.replace([{ before: current, after: next }], changed);
+    return next;
+  }
+
+  /**
+   * Soft-delete an object and, where the registry says cascade, everything that depends on it;
+   * references declared set_null are cleared; a protect reference or a write-protected object in
+   * the cascade refuses the delete with 409. Idempotent: deleting a deleted object returns it.
+   */
+  async delete(model: Model, id: string): Promise<StoredObject> {
+    const root = await this.get(model, id);
+    if (root.deleted) return root;
+    if (root.write_protect) throw new ConflictError(`${model.kind} ${id} is write-protected; clear write_protect first`);
+    const now = this.clock().toISOString();
+    const changes = new Map<string, Replacement>();
+    const order: string[] = [];
+    const bump = (obj: StoredObject, patch: Record<string, unknown>) => {
+      const prior = changes.get(obj.id);
+      const before = prior?.before ?? obj;
+      const after = { ...(prior?.after ?? { ...obj, version: obj.version + 1, updated: now }), ...patch } as StoredObject;
+      if (!prior) order.push(obj.id);
+      changes.set(obj.id, { before, after });
+    };
+    let frontier: StoredObject[] = [root];
+    bump(root, { deleted: true });
+    while (frontier.length > 0) {
+      const next: StoredObject[] = [];
+      const found = await Promise.all(frontier.map((obj) => this.dependents(obj)));
+      for (const deps of found) {
+        for (const { child, incoming } of deps) {
+          if (changes.get(child.id)?.after.deleted) continue;
+          if (incoming.onDelete === 'protect') {
+            throw new ConflictError(
+              `cannot delete: ${incoming.model.kind} ${child.id} still references it through ${incoming.field}; delete or repoint it first`,
+            );
+          }
+          if (incoming.onDelete === 'set_null') {
+            bump(child, { [incoming.field]: null });
+            continue;
+          }
+          if (child.write_protect) {
+            throw new ConflictError(`cannot delete: dependent ${child.kind} ${child.id} is write-protected`);
+          }
+          bump(child, { deleted: true });
+          next.push(child);
+        }
+      }
+      frontier = next;
+    }
+    // Dependents first, the root last: a cascade too large for one transaction that fails midway
+    // leaves the root intact, and repeating the DELETE completes it.
+    const ordered = order.reverse().map((k) => changes.get(k) as Replacement);
+    for (let i = 0; i < ordered.length; i += CASCADE_TRANSACTION_LIMIT) {
+      await this.store.replace(ordered.slice(i, i + CASCADE_TRANSACTION_LIMIT), []);
+    }
+    return changes.get(root.id)?.after as StoredObject;
+  }
+
+  /** Live objects referencing `obj`, with the reference they use. */
+  private async dependents(obj: StoredObject): Promise<Array<{ child: StoredObject; incoming: Incoming }>> {
+    const incoming = INCOMING.get(obj.kind) ?? [];
+    const pages = await Promise.all(
+      incoming.map(async (inc) => {
+        const children = await listAll(this.store, inc.model, { [inc.field]: obj.id });
+        return children.map((child) => ({ child, incoming: inc }));
+      }),
+    );
+    return pages.flat();
+  }
+
+  private async validationContext(
+    obj: StoredObject,
+    refs: readonly LiveRef[],
+    caller: Caller,
+  ): Promise<ValidationContext & { loaded: Map<string, StoredObject> }> {
+    const loaded = new Map<string, StoredObject>();
+    const ctx = {
+      caller,
+      loaded,
+      ref: (field: string) => {
+        const id = obj[field];
+        return typeof id === 'string' ? loaded.get(id) : undefined;
+      },
+    };
+    await this.loadRefs(obj, refs, ctx);
+    return ctx;
+  }
+
+  private async loadRefs(obj: StoredObject, refs: readonly LiveRef[], ctx: { loaded: Map<string, StoredObject> }) {
+    if (refs.length === 0) return;
+    const found = await this.store.getMany(refs.map((r) => ({ kind: r.kind, id: r.id })));
+    const errors: FieldErrors = {};
+    for (const r of refs) {
+      const target = found.get(r.id);
+      if (!target || target.kind !== r.kind) errors[r.field] = `no ${r.kind} with id ${r.id}`;
+      else if (target.deleted && target.id !== obj.id) errors[r.field] = `${r.kind} ${r.id} is deleted`;
+      else ctx.loaded.set(r.id, target);
+    }
+    if (Object.keys(errors).length > 0) throw new ValidationError('references must point at live objects', errors);
+  }
+
+  private runValidators(model: Model, obj: StoredObject, ctx: ValidationContext): void {
+    const errors: FieldErrors = {};
+    for (const v of model.validators ?? []) Object.assign(errors, v.check(obj, ctx));
+    if (Object.keys(errors).length > 0) throw new ValidationError(`invalid ${model.kind}`, errors);
+  }
+
+  private async hashSecrets(model: Model, obj: StoredObject, current?: StoredObject): Promise<void> {
+    for (const [name, field] of Object.entries(model.allFields)) {
+      if (!field.writeOnly) continue;
+      const given = obj[name];
+      if (typeof given === 'string' && given !== current?.[name]) obj[name] = await hashPassword(given);
+      else if (given === undefined || given === null) {
+        if (current?.[name] !== undefined) obj[name] = current[name];
+        else delete obj[name];
+      }
+    }
+  }
+}
+
+/** Every live object of `model` matching simple exact filters, all pages. */
+export async function listAll(store: Store, model: Model, params: Record<string, string>): Promise<StoredObject[]> {
+  const out: StoredObject[] = [];
+  let cursor: string | undefined;
+  const filters = parseFilters(model, params);
+  do {
+    const page = await listObjects(store, model, filters, { limit: '1000', cursor });
+    out.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+/** The references of an object that must be live: single, generic and list references. */
+export function liveRefsOf(model: Model, obj: Record<string, unknown>): LiveRef[] {
+  const refs: LiveRef[] = [];
+  for (const [name, field] of Object.entries(model.allFields)) {
+    const value = obj[name];
+    if (value === null || value === undefined) continue;
+    if (field.type === 'ref') refs.push({ field: name, kind: field.target as string, id: value as string });
+    else if (field.type === 'generic_ref') {
+      const kind = obj[field.typeField as string];
+      if (typeof kind === 'string') refs.push({ field: name, kind, id: value as string });
+    } else if (field.type === 'refs') {
+      for (const id of value as string[]) refs.push({ field: name, kind: field.target as string, id });
+    }
+  }
+  return refs;
+}
+
+function refIsUnchanged(current: StoredObject, ref: LiveRef): boolean {
+  const value = current[ref.field];
+  return value === ref.id || (Array.isArray(value) && value.includes(ref.id));
+}
+
+function versionFromBody(body: unknown): number {
+  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).version : undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+  throw new ValidationError('the current version is required', {
+    version: 'required: send the version you read (in the body or as If-Match)',
+  });
+}
