@@ -7,35 +7,54 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { apiConfigFromEnv, type ComposedApi, composeApi } from '../../shared/adapters/compose';
 import type { ApiRequest } from '../../shared/api/http';
 
-
 /** Translate an API Gateway v2 event into the core's request. */
 export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string): ApiRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
   const query: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) query[k] = v;
-  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return { method: event.requestContext.http.method.toUpperCase(), path: event.rawPath, query, headers, body, requestId };
+  const body =
+    event.body === undefined
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    query,
+    headers,
+    body,
+    requestId,
+  };
 }
 
 /** Build the handler around a lazily composed API (composed once per container, at first use). */
 export function makeHandler(compose: () => ComposedApi) {
   let composed: ComposedApi | undefined;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
-  .handler(async (event, context) => {
-    composed ??= compose();
-    const res = await composed.api(toApiRequest(event, context.awsRequestId));
-    return { statusCode: res.status, headers: { ...res.headers, 'x-request-id': context.awsRequestId }, body: res.body };
-  })
-  .onError(async (request) => {
-    // The core never throws; this covers configuration failures at cold start, without details.
-    console.error(JSON.stringify({ level: 'ERROR', message: 'handler failed', error: String(request.error?.message) }));
-    request.response = {
-      statusCode: 500,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ error: { code: 'internal_error', message: 'internal error', request_id: request.context.awsRequestId } }),
-    };
-  });
+    .handler(async (event, context) => {
+      composed ??= compose();
+      const res = await composed.api(toApiRequest(event, context.awsRequestId));
+      return {
+        statusCode: res.status,
+        headers: { ...res.headers, 'x-request-id': context.awsRequestId },
+        body: res.body,
+      };
+    })
+    .onError(async (request) => {
+      // The core never throws; this covers configuration failures at cold start, without details.
+      console.error(
+        JSON.stringify({ level: 'ERROR', message: 'handler failed', error: String(request.error?.message) }),
+      );
+      request.response = {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          error: { code: 'internal_error', message: 'internal error', request_id: request.context.awsRequestId },
+        }),
+      };
+    });
 }
 
 /** The Lambda handler: configuration from the environment. */

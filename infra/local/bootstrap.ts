@@ -15,7 +15,10 @@ import type { ObjectService } from '../../shared/objects/service';
 export const SYSTEM_CALLER: Caller = { userId: 'system', email: 'system@xos.local', isAdmin: true };
 
 /** Read a secret file, or create it with fresh random content and mode 0600. */
-export function persistentSecret(file: string, make: () => string = () => randomBytes(32).toString('base64url')): { value: string; created: boolean } {
+export function persistentSecret(
+  file: string,
+  make: () => string = () => randomBytes(32).toString('base64url'),
+): { value: string; created: boolean } {
   if (existsSync(file)) return { value: readFileSync(file, 'utf8').trim(), created: false };
   const value = make();
   writeFileSync(file, `${value}\n`, { mode: 0o600 });
@@ -49,7 +52,14 @@ export async function bootstrap(options: {
   const existing = (await options.objects.list(users, { email: adminEmail, limit: '1' })).items[0];
   if (existing) {
     if (options.adminPassword) {
-      await options.objects.update(users, existing.id, 'patch', { password: options.adminPassword, is_admin: true }, existing.version, SYSTEM_CALLER);
+      await options.objects.update(
+        users,
+        existing.id,
+        'patch',
+        { password: options.adminPassword, is_admin: true },
+        existing.version,
+        SYSTEM_CALLER,
+      );
     }
     return { adminEmail, createdAdmin: false };
   }
@@ -68,10 +78,22 @@ export async function bootstrap(options: {
     }
   }
   let site = (await options.objects.list(sites, { login_base: 'default', limit: '1' })).items[0];
-  site ??= await options.objects.create(sites, { name: 'Default Site', login_base: 'default', abbreviated_name: 'default' }, SYSTEM_CALLER);
+  site ??= await options.objects.create(
+    sites,
+    { name: 'Default Site', login_base: 'default', abbreviated_name: 'default' },
+    SYSTEM_CALLER,
+  );
   await options.objects.create(
     users,
-    { email: adminEmail, password, is_admin: true, is_staff: true, firstname: 'XOS', lastname: 'Admin', site_id: site.id },
+    {
+      email: adminEmail,
+      password,
+      is_admin: true,
+      is_staff: true,
+      firstname: 'XOS',
+      lastname: 'Admin',
+      site_id: site.id,
+    },
     SYSTEM_CALLER,
   );
   return { adminEmail, generatedPassword, passwordFile, createdAdmin: true };

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
 /** A Lambda-shaped HTTP handler. */
-export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type HttpLambda = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A running dev server. */
 export interface DevServer {
@@ -25,7 +28,8 @@ const MAX_RAW_BODY = 1024 * 1024;
 export function toEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const now = Date.now();
@@ -91,7 +95,11 @@ export function startDevServer(handler: HttpLambda, port = 0, host = '127.0.0.1'
       const requestId = randomUUID();
       if (tooLarge) {
         res.writeHead(413, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'payload_too_large', message: 'request body too large', request_id: requestId } }));
+        res.end(
+          JSON.stringify({
+            error: { code: 'payload_too_large', message: 'request body too large', request_id: requestId },
+          }),
+        );
         return;
       }
       try {
@@ -100,7 +108,9 @@ export function startDevServer(handler: HttpLambda, port = 0, host = '127.0.0.1'
         res.end(out.body ?? '');
       } catch {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'internal_error', message: 'internal error', request_id: requestId } }));
+        res.end(
+          JSON.stringify({ error: { code: 'internal_error', message: 'internal error', request_id: requestId } }),
+        );
       }
     });
   });

@@ -6,9 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/api/handler';
+import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
 import { bootstrap, persistentSecret } from './bootstrap';
 import { startDevServer } from './dev-server';
 import { JavaMissingError, startDynamoDbLocal } from './dynamodb-local';
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const inMemory = process.env.XOS_IN_MEMORY === '1' || process.argv.includes('--in-memory');
   const dataDir = resolve(process.env.XOS_DATA_DIR || join(__dirname, '..', '..', '.data'));
   const port = Number(process.env.XOS_PORT || 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`XOS_PORT must be a port number, got ${process.env.XOS_PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`XOS_PORT must be a port number, got ${process.env.XOS_PORT}`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    const tokenSecret = process.env.XOS_TOKEN_SECRET || (inMemory ? undefined : persistentSecret(join(dataDir, 'token-secret')).value);
+    const tokenSecret =
+      process.env.XOS_TOKEN_SECRET || (inMemory ? undefined : persistentSecret(join(dataDir, 'token-secret')).value);
     const config = {
       tableName: TABLE,
       dynamodbEndpoint: ddb.endpoint,
@@ -55,20 +57,27 @@ async function main(): Promise<void> {
       adminPassword: process.env.XOS_ADMIN_PASSWORD,
       dataDir: inMemory ? undefined : dataDir,
     });
-    server = await startDevServer(makeHandler(() => composed), port);
+    server = await startDevServer(
+      makeHandler(() => composed),
+      port,
+    );
     const url = server.url;
     log('');
     log(`xos: API ready at ${url}   (OpenAPI: ${url}/openapi.json)`);
     log(`xos: admin user ${result.adminEmail}`);
     if (result.generatedPassword) {
-      log(`xos: generated admin password (shown once${result.passwordFile ? `; kept in ${result.passwordFile}, mode 0600` : ''}): ${result.generatedPassword}`);
+      log(
+        `xos: generated admin password (shown once${result.passwordFile ? `; kept in ${result.passwordFile}, mode 0600` : ''}): ${result.generatedPassword}`,
+      );
     } else if (!process.env.XOS_ADMIN_PASSWORD && result.passwordFile === undefined && !inMemory) {
       log(`xos: admin password: as set before (see ${join(dataDir, 'admin-password')} if it was generated)`);
     }
-    const pw = process.env.XOS_ADMIN_PASSWORD ? '$XOS_ADMIN_PASSWORD' : result.generatedPassword ?? '<password>';
+    const pw = process.env.XOS_ADMIN_PASSWORD ? '$XOS_ADMIN_PASSWORD' : (result.generatedPassword ?? '<password>');
     log('');
     log('Try it:');
-    log(`  TOKEN=$(curl -s -X POST ${url}/xosapi/v1/utility/login -d '{"username":"${result.adminEmail}","password":"${pw}"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`);
+    log(
+      `  TOKEN=$(curl -s -X POST ${url}/xosapi/v1/utility/login -d '{"username":"${result.adminEmail}","password":"${pw}"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
+    );
     log(`  curl -s -H "Authorization: Bearer $TOKEN" ${url}/xosapi/v1/core/sites`);
     log('');
     log('Ctrl-C stops everything.');

@@ -44,7 +44,12 @@ export function composeApi(config: ApiConfig): ComposedApi {
   });
   const objects = new ObjectService(store);
   const tokens = new TokenService(config.tokenSecret, config.tokenTtlSeconds);
-  const api = createApi({ objects, tokens, log: config.log ?? jsonLogger('xos-api'), findUserByLogin: userFinder(objects) });
+  const api = createApi({
+    objects,
+    tokens,
+    log: config.log ?? jsonLogger('xos-api'),
+    findUserByLogin: userFinder(objects),
+  });
   return { api, store, objects, tokens };
 }
 

@@ -146,7 +146,10 @@ async function login(deps: ApiDependencies, req: ApiRequest): Promise<ApiRespons
 
 function authenticate(deps: ApiDependencies, req: ApiRequest): Caller {
   const header = req.headers.authorization;
-  if (!header) throw new UnauthorizedError('authentication required: send Authorization: Bearer <token> (POST /xosapi/v1/utility/login)');
+  if (!header)
+    throw new UnauthorizedError(
+      'authentication required: send Authorization: Bearer <token> (POST /xosapi/v1/utility/login)',
+    );
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError('authorization must be a Bearer token');
   return deps.tokens.verify(match[1] as string);

@@ -3,8 +3,8 @@
  * claims can come from a Cognito/JWT authorizer; this issuer serves the local runtime and tests.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Caller } from '../model/define';
 import { UnauthorizedError } from '../errors';
+import type { Caller } from '../model/define';
 
 /** Issuer claim of tokens minted here. */
 export const ISSUER = 'xos';
@@ -36,7 +36,14 @@ export class TokenService {
   /** Mint a token for a caller. */
   issue(caller: Caller): { token: string; expires_at: string } {
     const iat = Math.floor(this.now() / 1000);
-    const claims: TokenClaims = { sub: caller.userId, email: caller.email, adm: caller.isAdmin, iat, exp: iat + this.ttlSeconds, iss: ISSUER };
+    const claims: TokenClaims = {
+      sub: caller.userId,
+      email: caller.email,
+      adm: caller.isAdmin,
+      iat,
+      exp: iat + this.ttlSeconds,
+      iss: ISSUER,
+    };
     const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
     const body = b64url(JSON.stringify(claims));
     const sig = this.sign(`${head}.${body}`);
@@ -50,7 +57,8 @@ export class TokenService {
     const [head, body, sig] = parts as [string, string, string];
     const expected = Buffer.from(this.sign(`${head}.${body}`));
     const given = Buffer.from(sig);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new UnauthorizedError('invalid token');
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      throw new UnauthorizedError('invalid token');
     let header: unknown;
     let claims: Partial<TokenClaims>;
     try {
@@ -59,9 +67,11 @@ export class TokenService {
     } catch {
       throw new UnauthorizedError('malformed token');
     }
-    if ((header as { alg?: unknown })?.alg !== 'HS256' || claims.iss !== ISSUER) throw new UnauthorizedError('invalid token');
+    if ((header as { alg?: unknown })?.alg !== 'HS256' || claims.iss !== ISSUER)
+      throw new UnauthorizedError('invalid token');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.now()) throw new UnauthorizedError('token expired');
-    if (typeof claims.sub !== 'string' || typeof claims.email !== 'string') throw new UnauthorizedError('invalid token');
+    if (typeof claims.sub !== 'string' || typeof claims.email !== 'string')
+      throw new UnauthorizedError('invalid token');
     return { userId: claims.sub, email: claims.email, isAdmin: claims.adm === true };
   }
 

@@ -16,7 +16,10 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 /** A logger for a named service; `write` is injectable for tests. */
-export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+export function jsonLogger(
+  service: string,
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Logger {
   const emit = (level: string, message: string, detail: Record<string, unknown>) =>
     write(JSON.stringify({ level, time: new Date().toISOString(), service, message, ...(redact(detail) as object) }));
   return {

@@ -46,7 +46,11 @@ export const LIFECYCLE_FEEDBACK = {
   backend_handle: json('The back-end identifiers of this object.', { feedback: true }),
   backend_register: json('Retry bookkeeping: failures, next_run, last_error.', { feedback: true, default: {} }),
   backend_need_delete: bool('The back-end may hold state: removal must run before purge.', false, { feedback: true }),
-  policy_status: str('Outcome of the last model-policy run.', { feedback: true, max: 1024, default: 'Policy in process' }),
+  policy_status: str('Outcome of the last model-policy run.', {
+    feedback: true,
+    max: 1024,
+    default: 'Policy in process',
+  }),
   policy_code: int('0 pending, 1 done, 2 error.', { feedback: true, default: 0, min: 0, max: 2 }),
 } satisfies FieldMap;
 
@@ -81,7 +85,10 @@ export interface ModelSpec<F extends FieldMap> {
   readonly description: string;
   readonly fields: F;
   /** Composite unique constraints (XOS unique_with). Single-field ones use `unique: true`. */
-  readonly uniqueTogether?: ReadonlyArray<{ readonly fields: readonly (keyof F & string)[]; readonly nullsEqual?: boolean }>;
+  readonly uniqueTogether?: ReadonlyArray<{
+    readonly fields: readonly (keyof F & string)[];
+    readonly nullsEqual?: boolean;
+  }>;
   /** Natural key used by TOSCA to find an existing object; defaults to `name`. */
   readonly toscaKey?: readonly (keyof F & string)[];
   readonly validators?: readonly CrossValidator[];
@@ -113,12 +120,22 @@ export type ModelObject<M> = M extends Model<infer F> ? SystemFields & FieldValu
 /** Declare a model kind. See ModelSpec. */
 export function defineModel<const F extends FieldMap>(spec: ModelSpec<F>): Model<F> {
   for (const name of Object.keys(spec.fields)) {
-    if (name in LIFECYCLE_FLAGS || name in LIFECYCLE_FEEDBACK || (SYSTEM_FIELD_NAMES as readonly string[]).includes(name)) {
+    if (
+      name in LIFECYCLE_FLAGS ||
+      name in LIFECYCLE_FEEDBACK ||
+      (SYSTEM_FIELD_NAMES as readonly string[]).includes(name)
+    ) {
       throw new Error(`${spec.kind}.${name}: collides with a lifecycle field`);
     }
     if (!/^[a-z][a-zA-Z0-9_]*$/.test(name)) throw new Error(`${spec.kind}.${name}: not a valid wire name`);
   }
-  const allFields: Record<string, Field> = { ...spec.fields, ...LIFECYCLE_FLAGS, ...LIFECYCLE_FEEDBACK };
+  // Null prototype: a body key such as "__proto__" or "constructor" must never resolve to a field.
+  const allFields: Record<string, Field> = Object.assign(
+    Object.create(null),
+    spec.fields,
+    LIFECYCLE_FLAGS,
+    LIFECYCLE_FEEDBACK,
+  );
   const uniques: UniqueConstraint[] = [
     ...Object.entries(spec.fields)
       .filter(([, f]) => f.unique)

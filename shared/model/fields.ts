@@ -155,19 +155,17 @@ interface NumberOptions extends BaseOptions<number> {
 export function int<const O extends NumberOptions>(help: string, options?: O): Field<number, Nullable<O>> {
   const min = options?.min ?? -2_147_483_648;
   const max = options?.max ?? 2_147_483_647;
-  const schema = z
-    .number()
-    .int('must be an integer')
-    .min(min, `must be >= ${min}`)
-    .max(max, `must be <= ${max}`);
+  const schema = z.number().int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
   return make('int', schema, help, options, { min, max });
 }
 
 /** A finite floating-point number. */
 export function float<const O extends NumberOptions>(help: string, options?: O): Field<number, Nullable<O>> {
   let schema = z.number().refine(Number.isFinite, 'must be a finite number');
-  if (options?.min !== undefined) schema = schema.refine((n) => n >= (options.min as number), `must be >= ${options.min}`);
-  if (options?.max !== undefined) schema = schema.refine((n) => n <= (options.max as number), `must be <= ${options.max}`);
+  if (options?.min !== undefined)
+    schema = schema.refine((n) => n >= (options.min as number), `must be >= ${options.min}`);
+  if (options?.max !== undefined)
+    schema = schema.refine((n) => n <= (options.max as number), `must be <= ${options.max}`);
   return make('float', schema, help, options, { min: options?.min, max: options?.max });
 }
 

@@ -48,11 +48,13 @@ export function registryProblems(models: readonly Model[] = MODELS): string[] {
       if ((f.type === 'ref' || f.type === 'refs') && !known.has(f.target ?? '')) {
         problems.push(`${m.kind}.${name}: unknown target ${f.target}`);
       }
-      if (f.type === 'ref' && !name.endsWith('_id')) problems.push(`${m.kind}.${name}: a reference's wire name ends in _id`);
-      if (f.type === 'refs' && !name.endsWith('_ids')) problems.push(`${m.kind}.${name}: a reference list ends in _ids`);
+      if (f.type === 'ref' && !name.endsWith('_id'))
+        problems.push(`${m.kind}.${name}: a reference's wire name ends in _id`);
+      if (f.type === 'refs' && !name.endsWith('_ids'))
+        problems.push(`${m.kind}.${name}: a reference list ends in _ids`);
       if (f.type === 'generic_ref') {
         const typeField = m.fields[f.typeField ?? ''];
-        if (!typeField || typeField.type !== 'choice') {
+        if (typeField?.type !== 'choice') {
           problems.push(`${m.kind}.${name}: type field ${f.typeField} must be a choice`);
         } else if (!(typeField.choices ?? []).every((c) => known.has(c) && (f.targets ?? []).includes(c))) {
           problems.push(`${m.kind}.${name}: choices of ${f.typeField} must be known kinds listed as targets`);
@@ -60,7 +62,8 @@ export function registryProblems(models: readonly Model[] = MODELS): string[] {
       }
     }
     for (const u of m.uniques) {
-      for (const f of u.fields) if (!(f in m.fields)) problems.push(`${m.kind}: unique constraint on unknown field ${f}`);
+      for (const f of u.fields)
+        if (!(f in m.fields)) problems.push(`${m.kind}: unique constraint on unknown field ${f}`);
     }
     for (const f of m.natural) if (!(f in m.fields)) problems.push(`${m.kind}: natural key on unknown field ${f}`);
     if (m.shardCount < 1 || m.shardCount > 32 || !Number.isInteger(m.shardCount)) {

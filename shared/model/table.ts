@@ -92,6 +92,10 @@ export function refPartition(model: Model, field: string, targetId: string): str
  * Guard item key of a unique constraint value. The value part is the JSON of the component
  * values, so composite keys cannot collide by concatenation.
  */
-export function uniqueGuardKey(model: Model, fields: readonly string[], values: readonly unknown[]): { PK: string; SK: string } {
+export function uniqueGuardKey(
+  model: Model,
+  fields: readonly string[],
+  values: readonly unknown[],
+): { PK: string; SK: string } {
   return { PK: `UNIQUE#${model.kind}#${fields.join('+')}#${JSON.stringify(values)}`, SK: 'UNIQUE' };
 }

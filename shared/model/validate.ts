@@ -2,7 +2,7 @@
  * Request validation derived from the registry: create, replace (PUT) and patch (PATCH) bodies are
  * checked field by field, and every offending field is reported at once. Pure: no I/O.
  */
-import { ForbiddenError, type FieldErrors, ValidationError } from '../errors';
+import { type FieldErrors, ForbiddenError, ValidationError } from '../errors';
 import { type Model, SYSTEM_FIELD_NAMES } from './define';
 import type { Field } from './fields';
 
@@ -72,8 +72,9 @@ export function validateWrite(
   current?: Record<string, unknown>,
 ): Record<string, unknown> {
   if (!isPlainObject(body)) throw new ValidationError('request body must be a JSON object');
-  const errors: FieldErrors = {};
-  const forbidden: FieldErrors = {};
+  // Null prototypes: a "__proto__" key must be reported, not swallowed by the prototype setter.
+  const errors: FieldErrors = Object.create(null);
+  const forbidden: FieldErrors = Object.create(null);
   const data: Record<string, unknown> = {};
 
   for (const [name, value] of Object.entries(body)) {
@@ -103,7 +104,7 @@ export function validateWrite(
 
   if (mode !== 'patch') {
     for (const [name, field] of Object.entries(model.allFields)) {
-      if (field.feedback || name in body) continue;
+      if (field.feedback || Object.hasOwn(body, name)) continue;
       if (field.required && !(mode === 'replace' && field.writeOnly)) errors[name] = 'is required';
       else if (field.default !== undefined) data[name] = structuredClone(field.default);
       else if (!field.writeOnly) data[name] = null;

@@ -8,7 +8,18 @@ import type { Field } from '../model/fields';
 import type { StoredObject } from '../store/store';
 
 /** Filter operators (Django lookups, as XOS used). */
-export const OPERATORS = ['exact', 'gt', 'gte', 'lt', 'lte', 'contains', 'icontains', 'iexact', 'in', 'isnull'] as const;
+export const OPERATORS = [
+  'exact',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'contains',
+  'icontains',
+  'iexact',
+  'in',
+  'isnull',
+] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 /** One parsed filter. */
@@ -33,13 +44,15 @@ export const RESERVED_PARAMS = new Set(['limit', 'cursor']);
 /** Parse the filter parameters of a list request; 400 naming every bad parameter. */
 export function parseFilters(model: Model, params: Record<string, string>): Filter[] {
   const filters: Filter[] = [];
-  const errors: FieldErrors = {};
+  const errors: FieldErrors = Object.create(null);
   for (const [param, raw] of Object.entries(params)) {
     if (RESERVED_PARAMS.has(param)) continue;
     const sep = param.lastIndexOf('__');
     const field = sep > 0 ? param.slice(0, sep) : param;
     const op = (sep > 0 ? param.slice(sep + 2) : 'exact') as Operator;
-    const type = SYSTEM_FILTER_FIELDS[field] ?? model.allFields[field]?.type;
+    const type = Object.hasOwn(SYSTEM_FILTER_FIELDS, field)
+      ? SYSTEM_FILTER_FIELDS[field]
+      : model.allFields[field]?.type;
     if (!type || model.allFields[field]?.writeOnly) {
       errors[param] = 'unknown field';
       continue;

@@ -112,7 +112,12 @@ export class ObjectService {
         version: `stale: current version is ${current.version}`,
       });
     }
-    const next: StoredObject = { ...current, ...data, version: current.version + 1, updated: this.clock().toISOString() };
+    const next: StoredObject = {
+      ...current,
+      ...data,
+      version: current.version + 1,
+      updated: this.clock().toISOString(),
+    };
     const refs = liveRefsOf(model, next);
     const ctx = await this.validationContext(next, refs, caller);
     this.runValidators(model, next, ctx);
@@ -130,14 +135,18 @@ export class ObjectService {
   async delete(model: Model, id: string): Promise<StoredObject> {
     const root = await this.get(model, id);
     if (root.deleted) return root;
-    if (root.write_protect) throw new ConflictError(`${model.kind} ${id} is write-protected; clear write_protect first`);
+    if (root.write_protect)
+      throw new ConflictError(`${model.kind} ${id} is write-protected; clear write_protect first`);
     const now = this.clock().toISOString();
     const changes = new Map<string, Replacement>();
     const order: string[] = [];
     const bump = (obj: StoredObject, patch: Record<string, unknown>) => {
       const prior = changes.get(obj.id);
       const before = prior?.before ?? obj;
-      const after = { ...(prior?.after ?? { ...obj, version: obj.version + 1, updated: now }), ...patch } as StoredObject;
+      const after = {
+        ...(prior?.after ?? { ...obj, version: obj.version + 1, updated: now }),
+        ...patch,
+      } as StoredObject;
       if (!prior) order.push(obj.id);
       changes.set(obj.id, { before, after });
     };

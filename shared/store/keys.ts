@@ -3,7 +3,15 @@
  * lifecycle state (dirty or not). Pure, shared by the DynamoDB adapter and the tests.
  */
 import type { Model } from '../model/define';
-import { BY_KIND_INDEX, DIRTY_INDEX, kindShard, objectKey, refIndex, refPartition, uniqueGuardKey } from '../model/table';
+import {
+  BY_KIND_INDEX,
+  DIRTY_INDEX,
+  kindShard,
+  objectKey,
+  refIndex,
+  refPartition,
+  uniqueGuardKey,
+} from '../model/table';
 import type { StoredObject } from './store';
 
 /** Partitions of the sparse dirty index, so the sweeper's reads spread. */
@@ -50,7 +58,10 @@ export function indexAttributes(model: Model, obj: StoredObject): Record<string,
 }
 
 /** The unique guard keys an object holds (constraints with a null component hold none unless nullsEqual). */
-export function uniqueGuards(model: Model, obj: StoredObject): Array<{ key: { PK: string; SK: string }; fields: readonly string[] }> {
+export function uniqueGuards(
+  model: Model,
+  obj: StoredObject,
+): Array<{ key: { PK: string; SK: string }; fields: readonly string[] }> {
   const out: Array<{ key: { PK: string; SK: string }; fields: readonly string[] }> = [];
   for (const u of model.uniques) {
     const values = u.fields.map((f) => obj[f] ?? null);

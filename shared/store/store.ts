@@ -48,5 +48,10 @@ export interface Store {
   /** The id holding a unique value, or undefined. */
   findUnique(kind: string, fields: readonly string[], values: readonly unknown[]): Promise<string | undefined>;
   /** Up to `limit` items of one index partition with sort key greater than `afterId`, ascending. */
-  queryPartition(index: IndexDefinition, partition: string, afterId: string | undefined, limit: number): Promise<PartitionPage>;
+  queryPartition(
+    index: IndexDefinition,
+    partition: string,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<PartitionPage>;
 }

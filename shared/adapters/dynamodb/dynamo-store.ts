@@ -105,10 +105,15 @@ export class DynamoStore implements Store {
       this.calls.add('PutItem');
       try {
         await this.client.send(
-          new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
         );
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) throw new ConflictError(`${obj.kind} ${obj.id} already exists`);
+        if (err instanceof ConditionalCheckFailedException)
+          throw new ConflictError(`${obj.kind} ${obj.id} already exists`);
         throw err;
       }
       return;
@@ -157,7 +162,12 @@ export class DynamoStore implements Store {
       for (const [pk, g] of next) {
         if (old.has(pk)) continue;
         items.push(this.putGuard(g.key, after));
-        labels.push({ type: 'guard', kind: after.kind, fields: g.fields, values: g.fields.map((f) => after[f] ?? null) });
+        labels.push({
+          type: 'guard',
+          kind: after.kind,
+          fields: g.fields,
+          values: g.fields.map((f) => after[f] ?? null),
+        });
       }
     }
     this.addRefChecks(items, labels, liveRefs);
@@ -190,7 +200,9 @@ export class DynamoStore implements Store {
         KeyConditionExpression: afterId === undefined ? '#pk = :pk' : '#pk = :pk AND #sk > :after',
         ExpressionAttributeNames:
           afterId === undefined ? { '#pk': index.partitionKey } : { '#pk': index.partitionKey, '#sk': index.sortKey },
-        ExpressionAttributeValues: marshall(afterId === undefined ? { ':pk': partition } : { ':pk': partition, ':after': afterId }),
+        ExpressionAttributeValues: marshall(
+          afterId === undefined ? { ':pk': partition } : { ':pk': partition, ':after': afterId },
+        ),
         Limit: limit,
       }),
     );
@@ -229,13 +241,13 @@ export class DynamoStore implements Store {
 
   private async transact(items: TransactWriteItem[], labels: Label[]): Promise<void> {
     if (items.length > MAX_TRANSACTION_ITEMS) {
-      throw new ConflictError(`the write touches ${items.length} items; at most ${MAX_TRANSACTION_ITEMS} fit one transaction`);
+      throw new ConflictError(
+        `the write touches ${items.length} items; at most ${MAX_TRANSACTION_ITEMS} fit one transaction`,
+      );
     }
     this.calls.add('TransactWriteItems');
     try {
-      await this.client.send(
-        new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
-      );
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
     } catch (err) {
       if (err instanceof TransactionCanceledException) throw cancellationError(err, labels);
       throw err;
@@ -260,7 +272,8 @@ function cancellationError(err: TransactionCanceledException, labels: Label[]): 
       stale = label;
     }
   });
-  if (Object.keys(deadRefs).length > 0) return new ValidationError('references must point at live objects', deadRefs, err);
+  if (Object.keys(deadRefs).length > 0)
+    return new ValidationError('references must point at live objects', deadRefs, err);
   if (Object.keys(conflicts).length > 0) return new ConflictError('unique constraint violated', conflicts, err);
   if (stale?.type === 'object') {
     return new ConflictError(

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the registry: one schema per kind (object, create,
  * patch), the CRUD paths under /xosapi/v1/core/<plural>, login, health and the error shape.
  */
-import { SYSTEM_FIELD_NAMES, type Model } from '../define';
+import { type Model, SYSTEM_FIELD_NAMES } from '../define';
 import type { Field } from '../fields';
 import { MODELS } from '../registry';
 
@@ -91,7 +91,8 @@ function writeSchema(model: Model, mode: 'create' | 'patch'): Schema {
     properties[name] = fieldSchema(f);
     if (mode === 'create' && f.required) required.push(name);
   }
-  if (mode === 'patch') properties.version = { type: 'integer', minimum: 1, description: 'The version you read (or If-Match).' };
+  if (mode === 'patch')
+    properties.version = { type: 'integer', minimum: 1, description: 'The version you read (or If-Match).' };
   return { type: 'object', additionalProperties: false, properties, ...(required.length > 0 ? { required } : {}) };
 }
 
@@ -119,7 +120,9 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
   };
   const paths: Record<string, Schema> = {
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'ok' } } } },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+    '/openapi.json': {
+      get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } },
+    },
     '/xosapi/v1/utility/login': {
       post: {
         summary: 'Log in: exchange a username (or email) and password for a bearer token',
@@ -151,7 +154,13 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
     });
     const filters = Object.entries(m.allFields)
       .filter(([, f]) => !f.writeOnly && f.type !== 'json')
-      .map(([name, f]) => ({ name, in: 'query', required: false, schema: { type: 'string' }, description: `Filter on ${name} (${f.type}); also ${name}__op with op in gt, gte, lt, lte, contains, icontains, iexact, in, isnull.` }));
+      .map(([name, f]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: { type: 'string' },
+        description: `Filter on ${name} (${f.type}); also ${name}__op with op in gt, gte, lt, lte, contains, icontains, iexact, in, isnull.`,
+      }));
     paths[`/xosapi/v1/core/${m.plural}`] = {
       get: {
         summary: `List ${m.kind} objects`,
@@ -169,7 +178,10 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { items: { type: 'array', items: ref(m.kind) }, next_cursor: { type: ['string', 'null'] } },
+                  properties: {
+                    items: { type: 'array', items: ref(m.kind) },
+                    next_cursor: { type: ['string', 'null'] },
+                  },
                 },
               },
             },
@@ -189,7 +201,11 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
     const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } };
     paths[`/xosapi/v1/core/${m.plural}/{id}`] = {
       parameters: idParam,
-      get: { summary: `Get a ${m.kind}`, tags: [m.kind], responses: { ...one(200, 'The object'), 401: ERROR, 404: ERROR } },
+      get: {
+        summary: `Get a ${m.kind}`,
+        tags: [m.kind],
+        responses: { ...one(200, 'The object'), 401: ERROR, 404: ERROR },
+      },
       put: {
         summary: `Replace a ${m.kind} (send its version or If-Match)`,
         tags: [m.kind],
@@ -213,14 +229,23 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'XOS on AWS', version: '1', description: 'The XOS service control plane API, generated from the model registry.' },
+    info: {
+      title: 'XOS on AWS',
+      version: '1',
+      description: 'The XOS service control plane API, generated from the model registry.',
+    },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas,
-      responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
+      responses: {
+        Error: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
     },
     'x-xos-system-fields': [...SYSTEM_FIELD_NAMES],
   };

@@ -17,7 +17,9 @@ export const Controller = defineModel({
     backend_type: choice(BACKEND_TYPES, 'Which driver synchronizes objects placed on this controller.', {
       required: true,
     }),
-    backend_version: str('Back-end version (XOS Controller.version; renamed: version is the object version).', { max: 200 }),
+    backend_version: str('Back-end version (XOS Controller.version; renamed: version is the object version).', {
+      max: 200,
+    }),
     auth_url: str('Endpoint: Keystone auth URL, EC2 endpoint or ONOS REST base URL.', { max: 512, format: 'url' }),
     region: str('Back-end region.', { max: 64 }),
     domain: str('Keystone domain.', { max: 200 }),

@@ -8,9 +8,13 @@ export const Image = defineModel({
   description: 'A VM or container image.',
   fields: {
     name: str('Name of the image.', { required: true, max: 256 }),
-    image_kind: choice(['vm', 'container'], 'VM image or container image (XOS Image.kind; renamed: kind is the model kind).', {
-      default: 'vm',
-    }),
+    image_kind: choice(
+      ['vm', 'container'],
+      'VM image or container image (XOS Image.kind; renamed: kind is the model kind).',
+      {
+        default: 'vm',
+      },
+    ),
     disk_format: str('Disk format, e.g. qcow2.', { max: 256 }),
     container_format: str('Container format, e.g. bare.', { max: 256 }),
     path: str('Path or URL of the image file.', { max: 256 }),

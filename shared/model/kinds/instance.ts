@@ -38,8 +38,10 @@ export const Instance = defineModel({
         const isolation = obj.isolation ?? 'vm';
         const hasParent = obj.parent_id !== undefined && obj.parent_id !== null;
         if (isolation === 'container_vm' && !hasParent) return { parent_id: 'required when isolation is container_vm' };
-        if (isolation !== 'container_vm' && hasParent) return { parent_id: 'only allowed when isolation is container_vm' };
-        if (image && isolation === 'vm' && image.image_kind !== 'vm') return { image_id: 'isolation vm needs an image with image_kind vm' };
+        if (isolation !== 'container_vm' && hasParent)
+          return { parent_id: 'only allowed when isolation is container_vm' };
+        if (image && isolation === 'vm' && image.image_kind !== 'vm')
+          return { image_id: 'isolation vm needs an image with image_kind vm' };
         if (image && isolation !== 'vm' && image.image_kind !== 'container') {
           return { image_id: `isolation ${String(isolation)} needs an image with image_kind container` };
         }

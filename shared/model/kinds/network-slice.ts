@@ -19,7 +19,11 @@ export const NetworkSlice = defineModel({
         const network = ctx.ref('network_id');
         if (!network) return undefined;
         const permitted = Array.isArray(network.permitted_slices_ids) ? network.permitted_slices_ids : [];
-        if (network.permit_all_slices === true || network.owner_id === obj.slice_id || permitted.includes(obj.slice_id)) {
+        if (
+          network.permit_all_slices === true ||
+          network.owner_id === obj.slice_id ||
+          permitted.includes(obj.slice_id)
+        ) {
           return undefined;
         }
         return { slice_id: 'slice is not permitted on this network (not the owner, not in permitted_slices)' };

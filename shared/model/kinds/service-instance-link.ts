@@ -17,8 +17,14 @@ export const ServiceInstanceLink = defineModel({
       onDelete: 'cascade',
       reverse: 'subscribed_links',
     }),
-    subscriber_service_id: ref('Service', 'Subscriber: a service.', { onDelete: 'cascade', reverse: 'subscribed_links' }),
-    subscriber_network_id: ref('Network', 'Subscriber: a network.', { onDelete: 'cascade', reverse: 'subscribed_links' }),
+    subscriber_service_id: ref('Service', 'Subscriber: a service.', {
+      onDelete: 'cascade',
+      reverse: 'subscribed_links',
+    }),
+    subscriber_network_id: ref('Network', 'Subscriber: a network.', {
+      onDelete: 'cascade',
+      reverse: 'subscribed_links',
+    }),
   },
   shards: 4,
   // "No duplicate links": one guard per subscriber kind; a null subscriber disables its guard.

@@ -10,9 +10,13 @@ export const Service = defineModel({
     name: str('Name of the service.', { required: true, unique: true, max: 30 }),
     description: text('What the service does.'),
     enabled: bool('Whether the service is enabled.', true),
-    service_kind: choice(['generic', 'data', 'control', 'oss'], 'Kind of service (XOS Service.kind; renamed: kind is the model kind).', {
-      default: 'generic',
-    }),
+    service_kind: choice(
+      ['generic', 'data', 'control', 'oss'],
+      'Kind of service (XOS Service.kind; renamed: kind is the model kind).',
+      {
+        default: 'generic',
+      },
+    ),
     versionNumber: str('Version of the service.', { max: 30 }),
     published: bool('Whether the service is published.', true),
     icon_url: str('Icon of the service.', { max: 1024, format: 'url' }),

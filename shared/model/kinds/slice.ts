@@ -11,7 +11,11 @@ export const Slice = defineModel({
     enabled: bool('Whether the slice is enabled.', true),
     description: text('High-level description of the slice.'),
     slice_url: str('URL describing the slice.', { max: 512, format: 'url' }),
-    max_instances: int('Maximum number of instances (becomes the back-end quota).', { default: 10, min: 0, max: 10_000 }),
+    max_instances: int('Maximum number of instances (becomes the back-end quota).', {
+      default: 10,
+      min: 0,
+      max: 10_000,
+    }),
     network: choice(['host', 'bridged', 'noauto'], 'How instances are connected (null: automatic).'),
     exposed_ports: str('Ports to expose, e.g. "tcp 22, udp 53".', { max: 256 }),
     mount_data_sets: str('Data sets to mount.', { max: 256, default: 'GenBank' }),
@@ -30,7 +34,8 @@ export const Slice = defineModel({
   validators: [
     {
       name: 'slice_name_no_spaces',
-      check: (obj) => (typeof obj.name === 'string' && /\s/.test(obj.name) ? { name: 'must not contain spaces' } : undefined),
+      check: (obj) =>
+        typeof obj.name === 'string' && /\s/.test(obj.name) ? { name: 'must not contain spaces' } : undefined,
     },
   ],
   deriveOnCreate(obj, ctx) {
