@@ -28,6 +28,7 @@ export const Controller = defineModel({
     credentials_ref: str('Name of the secret holding the credentials (never the secret itself).', { max: 512 }),
     deployment_id: ref('Deployment', 'The deployment this controller serves.', {
       required: true,
+      onDelete: 'protect',
       reverse: 'controllerdeployments',
     }),
   },

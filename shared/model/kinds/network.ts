@@ -17,6 +17,7 @@ export const Network = defineModel({
     autoconnect: bool('Whether instances of the owner slice connect automatically.', true),
     template_id: ref('NetworkTemplate', 'The template this network instantiates.', {
       required: true,
+      onDelete: 'protect',
       reverse: 'network',
     }),
     owner_id: ref('Slice', 'The slice that owns this network.', { required: true, reverse: 'ownedNetworks' }),

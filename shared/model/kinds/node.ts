@@ -14,6 +14,7 @@ export const Node = defineModel({
     hostManagementIface: str('Host management interface.', { max: 200 }),
     site_deployment_id: ref('SiteDeployment', 'The site and deployment this node belongs to.', {
       required: true,
+      onDelete: 'protect',
       reverse: 'nodes',
     }),
   },

@@ -23,7 +23,7 @@ export const User = defineModel({
     is_appuser: bool('Application (service) account.', false),
     login_page: str('Page shown after login.', { max: 200 }),
     timezone: str('Time zone of the user.', { max: 100, default: 'America/New_York' }),
-    site_id: ref('Site', 'The site this user belongs to.', { required: true, reverse: 'users' }),
+    site_id: ref('Site', 'The site this user belongs to.', { required: true, onDelete: 'protect', reverse: 'users' }),
   },
   toscaKey: ['email'],
   deriveOnCreate(obj) {
