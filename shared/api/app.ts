@@ -12,7 +12,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../errors';
-import type { Caller, Model } from '../model/define';
+import { type Caller, type Model, SYSTEM_FIELD_NAMES } from '../model/define';
 import { buildOpenApi } from '../model/emit/openapi';
 import { modelByPlural, requireModel } from '../model/registry';
 import { isPlainObject } from '../model/validate';
@@ -181,12 +181,15 @@ function etag(obj: StoredObject): string {
   return `"${obj.version}"`;
 }
 
-/** The wire form of an object: write-only fields never leave the server. */
+/**
+ * The wire form of an object in a stable order (system fields, the kind's fields as declared, then
+ * lifecycle fields). Write-only fields never leave the server.
+ */
 export function toWire(model: Model, obj: StoredObject): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (model.allFields[k]?.writeOnly) continue;
-    out[k] = v;
+  for (const k of SYSTEM_FIELD_NAMES) out[k] = obj[k];
+  for (const [k, field] of Object.entries(model.allFields)) {
+    if (!field.writeOnly) out[k] = obj[k] ?? null;
   }
   return out;
 }
