@@ -88,3 +88,22 @@ export class UnsupportedMediaTypeError extends XosError {
     super('unsupported_media_type', 415, message);
   }
 }
+
+/**
+ * A back-end failure worth retrying (timeouts, 5xx, throttling). Its `name` is the error name the
+ * reconcile state machine's Retry matches, and crosses the Lambda boundary as the error type.
+ */
+export class RetryableBackendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Backend.Retryable';
+  }
+}
+
+/** A back-end failure that retrying cannot fix (bad request, quota, ERROR state): recorded, not retried. */
+export class TerminalBackendError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Backend.Terminal';
+  }
+}

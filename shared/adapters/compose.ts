@@ -7,8 +7,11 @@ import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { type Api, createApi, userFinder } from '../api/app';
 import type { Logger } from '../api/errors';
 import { TokenService } from '../auth/tokens';
+import type { DriverRouter } from '../backends/driver';
 import { jsonLogger } from '../log/json-logger';
 import { ObjectService } from '../objects/service';
+import type { WorkflowStarter } from '../sync/contract';
+import { DEFAULT_SYNC_OPTIONS, type SyncContext, type SyncOptions } from '../sync/steps';
 import { DynamoStore } from './dynamodb/dynamo-store';
 
 /** Everything the API needs to run. */
@@ -66,4 +69,46 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     region: env.AWS_REGION || undefined,
     tokenTtlSeconds: env.XOS_TOKEN_TTL_SECONDS ? Number(env.XOS_TOKEN_TTL_SECONDS) : undefined,
   };
+}
+
+/** Everything the synchronizer's steps need. */
+export interface SyncConfig {
+  readonly tableName: string;
+  readonly dynamodbEndpoint?: string;
+  readonly region?: string;
+  readonly drivers: DriverRouter;
+  readonly starter: WorkflowStarter;
+  readonly options?: Partial<SyncOptions>;
+  readonly log?: Logger;
+  readonly clock?: () => Date;
+  /** Share a store (and its call counter) with the API, e.g. in the local runtime. */
+  readonly store?: DynamoStore;
+}
+
+/** Compose the synchronizer's context from explicit configuration. */
+export function composeSync(config: SyncConfig): SyncContext & { store: DynamoStore } {
+  const store =
+    config.store ??
+    new DynamoStore({
+      tableName: config.tableName,
+      clientConfig: dynamoClientConfig(config.dynamodbEndpoint, config.region),
+    });
+  const clock = config.clock ?? (() => new Date());
+  return {
+    store,
+    objects: new ObjectService(store, clock),
+    drivers: config.drivers,
+    starter: config.starter,
+    clock,
+    options: { ...DEFAULT_SYNC_OPTIONS, ...(config.options ?? {}) },
+    log: config.log ?? jsonLogger('xos-sync'),
+  };
+}
+
+/**
+ * The synchronizer's context in AWS, from the environment. Real back-end drivers arrive with the
+ * drivers issue; until then no driver router is configured there and this refuses to start.
+ */
+export function composeSyncFromEnv(): SyncContext {
+  throw new Error('the synchronizer has no back-end drivers configured for AWS yet (see the drivers issue)');
 }

@@ -18,6 +18,7 @@ import { modelByPlural, requireModel } from '../model/registry';
 import { isPlainObject } from '../model/validate';
 import type { ObjectService } from '../objects/service';
 import type { StoredObject } from '../store/store';
+import { executionName, type WorkflowStarter } from '../sync/contract';
 import { errorResponse, type Logger } from './errors';
 import { type ApiRequest, type ApiResponse, json } from './http';
 
@@ -34,6 +35,8 @@ export interface ApiDependencies {
   readonly log: Logger;
   /** Looks a user up by login name (username, then email). */
   readonly findUserByLogin: (login: string) => Promise<StoredObject | undefined>;
+  /** Starts reconcile executions for resync; without it, the sweeper picks the request up. */
+  readonly starter?: WorkflowStarter;
 }
 
 /** The API as one function from request to response. Never throws. */
@@ -55,11 +58,17 @@ export function createApi(deps: ApiDependencies): Api {
       if (path === '/xosapi/v1/utility/login') return await onlyAsync(req, ['POST'], () => login(deps, req));
       if (!path.startsWith(CORE_PREFIX)) throw new NotFoundError(`no route ${path}`);
 
-      const [plural, id, extra] = path.slice(CORE_PREFIX.length).split('/');
+      const [plural, id, action, extra] = path.slice(CORE_PREFIX.length).split('/');
       const model = modelByPlural(plural ?? '');
       if (!model || extra !== undefined) throw new NotFoundError(`no route ${path}`);
       const caller = authenticate(deps, req);
       if (id === undefined || id === '') return await collection(deps, model, req, caller);
+      if (action === 'history')
+        return await onlyAsync(req, ['GET'], () => history(deps, model, decodeURIComponent(id), req));
+      if (action === 'resync') {
+        return await onlyAsync(req, ['POST'], () => resync(deps, model, decodeURIComponent(id), caller));
+      }
+      if (action !== undefined) throw new NotFoundError(`no route ${path}`);
       return await member(deps, model, decodeURIComponent(id), req, caller);
     } catch (err) {
       return errorResponse(err, req.requestId, deps.log);
@@ -120,6 +129,33 @@ async function member(
     default:
       throw new MethodNotAllowedError(`${req.method} is not allowed on a ${model.kind}; use GET, PUT, PATCH or DELETE`);
   }
+}
+
+async function history(deps: ApiDependencies, model: Model, id: string, req: ApiRequest): Promise<ApiResponse> {
+  const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new ValidationError('invalid limit', { limit: 'must be an integer from 1 to 500' });
+  }
+  const cursor = req.query.cursor;
+  if (cursor !== undefined && !/^HIST#[0-9TZ:.-]+#[0-9a-f]{8}$/.test(cursor)) {
+    throw new ValidationError('invalid cursor', { cursor: 'not a history cursor' });
+  }
+  const page = await deps.objects.history(model, id, limit, cursor);
+  return json(200, { items: page.items, next_cursor: page.next });
+}
+
+async function resync(deps: ApiDependencies, model: Model, id: string, caller: Caller): Promise<ApiResponse> {
+  requireAdmin(caller);
+  const obj = await deps.objects.requestResync(model, id, caller);
+  if (deps.starter) {
+    await deps.starter.start(executionName(obj, `r${Date.now().toString(36)}`), {
+      kind: obj.kind,
+      id: obj.id,
+      version: obj.version,
+      reason: 'resync',
+    });
+  }
+  return json(202, toWire(model, obj), { etag: etag(obj) });
 }
 
 async function login(deps: ApiDependencies, req: ApiRequest): Promise<ApiResponse> {

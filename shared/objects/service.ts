@@ -8,7 +8,7 @@ import { ulid } from 'ulid';
 import { hashPassword } from '../auth/passwords';
 import { ConflictError, type FieldErrors, NotFoundError, ValidationError } from '../errors';
 import type { Caller, Model, ValidationContext } from '../model/define';
-import { MODELS } from '../model/registry';
+import { type IncomingRef, incomingRefs, outgoingRefs } from '../model/graph';
 import { feedbackDefaults, validateWrite, type WriteMode } from '../model/validate';
 import type { LiveRef, Replacement, Store, StoredObject } from '../store/store';
 import { parseFilters } from './filters';
@@ -16,31 +16,6 @@ import { type ListPage, listObjects } from './list';
 
 /** Source of time, injectable for tests. */
 export type Clock = () => Date;
-
-/** A reference from a field of one kind to another kind, with its on-delete rule. */
-interface Incoming {
-  readonly model: Model;
-  readonly field: string;
-  readonly onDelete: 'cascade' | 'set_null' | 'protect';
-}
-
-/** For each kind, the fields of other kinds that reference it (derived once from the registry). */
-const INCOMING: ReadonlyMap<string, readonly Incoming[]> = (() => {
-  const map = new Map<string, Incoming[]>();
-  for (const model of MODELS) {
-    for (const field of model.refFields) {
-      const f = model.allFields[field];
-      if (!f) continue;
-      const targets = f.type === 'ref' ? [f.target as string] : [...(f.targets ?? [])];
-      for (const t of targets) {
-        const list = map.get(t) ?? [];
-        list.push({ model, field, onDelete: f.onDelete ?? 'cascade' });
-        map.set(t, list);
-      }
-    }
-  }
-  return map;
-})();
 
 /** Objects a delete may change in one transaction; larger cascades run in ordered chunks. */
 const CASCADE_TRANSACTION_LIMIT = 100;
@@ -185,9 +160,38 @@ export class ObjectService {
     return changes.get(root.id)?.after as StoredObject;
   }
 
+  /** Newest-first sync history of an object (kept for a while after it is purged). */
+  async history(model: Model, id: string, limit: number, before?: string) {
+    return this.store.listHistory(model.kind, id, limit, before);
+  }
+
+  /**
+   * An operator's resync (XOS SetDirtyModels, per object): forget the enacted version and any
+   * terminal failure, so the synchronizer runs again now, without a new desired-state version.
+   */
+  async requestResync(model: Model, id: string, caller: Caller): Promise<StoredObject> {
+    const obj = await this.get(model, id);
+    const now = this.clock().toISOString();
+    const register = (obj.backend_register as Record<string, unknown> | null) ?? {};
+    const updated = await this.store.recordFeedback(obj, {
+      enacted_version: null,
+      backend_code: 0,
+      backend_status: 'resync requested',
+      backend_register: { ...register, version: obj.version, terminal: false, failures: 0, next_run: now },
+    });
+    await this.store.appendHistory(model.kind, id, {
+      time: now,
+      version: obj.version,
+      step: 'API',
+      outcome: 'resync',
+      message: `resync requested by ${caller.email}`,
+    });
+    return updated;
+  }
+
   /** Live objects referencing `obj`, with the reference they use. */
-  private async dependents(obj: StoredObject): Promise<Array<{ child: StoredObject; incoming: Incoming }>> {
-    const incoming = INCOMING.get(obj.kind) ?? [];
+  private async dependents(obj: StoredObject): Promise<Array<{ child: StoredObject; incoming: IncomingRef }>> {
+    const incoming = incomingRefs(obj.kind);
     const pages = await Promise.all(
       incoming.map(async (inc) => {
         const children = await listAll(this.store, inc.model, { [inc.field]: obj.id });
@@ -261,21 +265,7 @@ export async function listAll(store: Store, model: Model, params: Record<string,
 }
 
 /** The references of an object that must be live: single, generic and list references. */
-export function liveRefsOf(model: Model, obj: Record<string, unknown>): LiveRef[] {
-  const refs: LiveRef[] = [];
-  for (const [name, field] of Object.entries(model.allFields)) {
-    const value = obj[name];
-    if (value === null || value === undefined) continue;
-    if (field.type === 'ref') refs.push({ field: name, kind: field.target as string, id: value as string });
-    else if (field.type === 'generic_ref') {
-      const kind = obj[field.typeField as string];
-      if (typeof kind === 'string') refs.push({ field: name, kind, id: value as string });
-    } else if (field.type === 'refs') {
-      for (const id of value as string[]) refs.push({ field: name, kind: field.target as string, id });
-    }
-  }
-  return refs;
-}
+export const liveRefsOf = outgoingRefs;
 
 function refIsUnchanged(current: StoredObject, ref: LiveRef): boolean {
   const value = current[ref.field];

@@ -29,10 +29,19 @@ export function needsSynchronizer(obj: StoredObject): boolean {
   return syncDirty || policyDirty;
 }
 
-/** When the synchronizer should next look at a dirty object: its backoff, else its last write. */
+/** Due time of objects the synchronizer must not retry on its own (terminal failures). */
+export const NEVER = '9999-12-31T23:59:59.999Z';
+
+/**
+ * When the synchronizer should next look at a dirty object. Retry bookkeeping counts only for the
+ * version it was written for: a user write (a new version) is due at once, whatever failed before.
+ * A terminal failure of this version is never due (retried on change or an operator's resync).
+ */
 export function dueAt(obj: StoredObject): string {
-  const register = obj.backend_register as { next_run?: string } | null | undefined;
-  return register?.next_run ?? obj.updated;
+  const register = obj.backend_register as { next_run?: string | null; terminal?: boolean; version?: number } | null;
+  if (!register || register.version !== obj.version) return obj.updated;
+  if (register.terminal) return NEVER;
+  return register.next_run ?? obj.updated;
 }
 
 /** Every key and index attribute of an object item. */

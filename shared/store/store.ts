@@ -54,4 +54,44 @@ export interface Store {
     afterId: string | undefined,
     limit: number,
   ): Promise<PartitionPage>;
+
+  /**
+   * Write synchronizer feedback (never `version`): commits only while the stored version is still
+   * `current.version`, so an old execution can never record over a newer desired state. Returns the
+   * merged object; ConflictError when the version moved or the object is gone.
+   */
+  recordFeedback(current: StoredObject, patch: Readonly<Record<string, unknown>>): Promise<StoredObject>;
+  /** Remove a deleted object and its unique guards for good (after back-end removal). */
+  purge(obj: StoredObject): Promise<void>;
+  /** Append a sync-history entry to an object. */
+  appendHistory(kind: string, id: string, entry: HistoryEntry): Promise<void>;
+  /** Newest-first history of an object. */
+  listHistory(
+    kind: string,
+    id: string,
+    limit: number,
+    before?: string,
+  ): Promise<{ items: HistoryEntry[]; next: string | null }>;
+  /** Register `waiter` to be restarted when `dependency` is enacted or purged. */
+  addWaiter(dependency: ObjectRef, waiter: ObjectRef): Promise<void>;
+  /** Remove and return the waiters registered on `dependency`. */
+  takeWaiters(dependency: ObjectRef): Promise<ObjectRef[]>;
+  /** Objects the synchronizer owes work whose due time is at or before `dueBy`, oldest first. */
+  listDue(dueBy: string, limit: number): Promise<ObjectRef[]>;
+}
+
+/** A kind and id. */
+export interface ObjectRef {
+  readonly kind: string;
+  readonly id: string;
+}
+
+/** One sync attempt or finding, as shown by GET .../history. */
+export interface HistoryEntry {
+  readonly time: string;
+  readonly version: number;
+  readonly step: string;
+  readonly outcome: 'ok' | 'waiting' | 'error' | 'retrying' | 'deleted' | 'drift' | 'policy' | 'resync';
+  readonly message: string;
+  readonly execution?: string;
 }

@@ -9,6 +9,7 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
   GetItemCommand,
@@ -17,13 +18,25 @@ import {
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, ValidationError } from '../../errors';
 import { requireModel } from '../../model/registry';
-import { type IndexDefinition, KEY_ATTRIBUTES, objectKey, uniqueGuardKey } from '../../model/table';
-import { indexAttributes, uniqueGuards } from '../../store/keys';
-import type { LiveRef, PartitionPage, Replacement, Store, StoredObject } from '../../store/store';
+import { DIRTY_INDEX, type IndexDefinition, KEY_ATTRIBUTES, objectKey, uniqueGuardKey } from '../../model/table';
+import { DIRTY_SHARDS, indexAttributes, uniqueGuards } from '../../store/keys';
+import type {
+  HistoryEntry,
+  LiveRef,
+  ObjectRef,
+  PartitionPage,
+  Replacement,
+  Store,
+  StoredObject,
+} from '../../store/store';
+
+/** History entries expire after this many days (DynamoDB TTL on `expires_at`). */
+export const HISTORY_RETENTION_DAYS = 30;
 
 /** Where the table is and how to reach it. */
 export interface DynamoStoreOptions {
@@ -207,6 +220,188 @@ export class DynamoStore implements Store {
       }),
     );
     return { items: (out.Items ?? []).map(fromItem), exhausted: out.LastEvaluatedKey === undefined };
+  }
+
+  async recordFeedback(current: StoredObject, patch: Readonly<Record<string, unknown>>): Promise<StoredObject> {
+    const model = requireModel(current.kind);
+    const merged = { ...current, ...patch } as StoredObject;
+    const attrs = indexAttributes(model, merged);
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':v': current.version };
+    const sets: string[] = [];
+    Object.entries(patch).forEach(([k, v], i) => {
+      if (k === 'version' || k === 'id' || k === 'kind') throw new Error(`feedback may not write ${k}`);
+      names[`#f${i}`] = k;
+      values[`:f${i}`] = v;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const removes: string[] = [];
+    for (const key of [DIRTY_INDEX.partitionKey, DIRTY_INDEX.sortKey]) {
+      names[`#${key}`] = key;
+      if (attrs[key] === undefined) removes.push(`#${key}`);
+      else {
+        values[`:${key}`] = attrs[key];
+        sets.push(`#${key} = :${key}`);
+      }
+    }
+    this.calls.add('UpdateItem');
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(objectKey(current.kind, current.id)),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(PK) AND #version = :v',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ConflictError(
+          `${current.kind} ${current.id} moved past version ${current.version} or is gone`,
+          undefined,
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async purge(obj: StoredObject): Promise<void> {
+    const model = requireModel(obj.kind);
+    const items: TransactWriteItem[] = [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: marshall(objectKey(obj.kind, obj.id)),
+          ConditionExpression: 'attribute_not_exists(PK) OR (deleted = :t AND #version = :v)',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':t': true, ':v': obj.version }),
+        },
+      },
+      ...uniqueGuards(model, obj).map((g) => ({
+        Delete: {
+          TableName: this.tableName,
+          Key: marshall(g.key),
+          ConditionExpression: 'attribute_not_exists(PK) OR owner_id = :id',
+          ExpressionAttributeValues: marshall({ ':id': obj.id }),
+        },
+      })),
+    ];
+    await this.transact(items, [
+      { type: 'object', kind: obj.kind, id: obj.id, exists: true },
+      ...items.slice(1).map(() => ({ type: 'guard-release' }) as const),
+    ]);
+  }
+
+  async appendHistory(kind: string, id: string, entry: HistoryEntry): Promise<void> {
+    this.calls.add('PutItem');
+    const expires = Math.floor(Date.parse(entry.time) / 1000) + HISTORY_RETENTION_DAYS * 86_400;
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall(
+          { PK: `${kind}#${id}`, SK: `HIST#${entry.time}#${randomUUID().slice(0, 8)}`, ...entry, expires_at: expires },
+          { removeUndefinedValues: true },
+        ),
+      }),
+    );
+  }
+
+  async listHistory(
+    kind: string,
+    id: string,
+    limit: number,
+    before?: string,
+  ): Promise<{ items: HistoryEntry[]; next: string | null }> {
+    this.calls.add('Query');
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression:
+          before === undefined ? 'PK = :pk AND begins_with(SK, :h)' : 'PK = :pk AND SK BETWEEN :h AND :before',
+        ExpressionAttributeValues: marshall(
+          before === undefined
+            ? { ':pk': `${kind}#${id}`, ':h': 'HIST#' }
+            : { ':pk': `${kind}#${id}`, ':h': 'HIST#', ':before': before },
+        ),
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    const raw = (out.Items ?? []).map((i) => unmarshall(i));
+    const items = raw
+      .filter((r) => r.SK !== before)
+      .map(({ PK: _pk, SK: _sk, expires_at: _e, ...entry }) => entry as HistoryEntry);
+    const last = raw[raw.length - 1];
+    return { items, next: out.LastEvaluatedKey && last ? String(last.SK) : null };
+  }
+
+  async addWaiter(dependency: ObjectRef, waiter: ObjectRef): Promise<void> {
+    this.calls.add('PutItem');
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({
+          PK: `WAIT#${dependency.kind}#${dependency.id}`,
+          SK: `${waiter.kind}#${waiter.id}`,
+          kind: waiter.kind,
+          id: waiter.id,
+        }),
+      }),
+    );
+  }
+
+  async takeWaiters(dependency: ObjectRef): Promise<ObjectRef[]> {
+    this.calls.add('Query');
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': `WAIT#${dependency.kind}#${dependency.id}` }),
+        ConsistentRead: true,
+      }),
+    );
+    const waiters = (out.Items ?? []).map((i) => unmarshall(i) as { PK: string; SK: string; kind: string; id: string });
+    await Promise.all(
+      waiters.map((w) => {
+        this.calls.add('DeleteItem');
+        return this.client.send(
+          new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ PK: w.PK, SK: w.SK }) }),
+        );
+      }),
+    );
+    return waiters.map((w) => ({ kind: w.kind, id: w.id }));
+  }
+
+  async listDue(dueBy: string, limit: number): Promise<ObjectRef[]> {
+    const pages = await Promise.all(
+      Array.from({ length: DIRTY_SHARDS }, (_, shard) => {
+        this.calls.add('Query');
+        return this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: DIRTY_INDEX.name,
+            KeyConditionExpression: '#pk = :pk AND #sk < :bound',
+            ExpressionAttributeNames: { '#pk': DIRTY_INDEX.partitionKey, '#sk': DIRTY_INDEX.sortKey },
+            // '$' sorts right after '#': every entry due exactly at dueBy is included.
+            ExpressionAttributeValues: marshall({ ':pk': `DIRTY#${shard}`, ':bound': `${dueBy}$` }),
+            Limit: limit,
+          }),
+        );
+      }),
+    );
+    return pages
+      .flatMap((p) => (p.Items ?? []).map((i) => String(unmarshall(i)[DIRTY_INDEX.sortKey])))
+      .sort()
+      .slice(0, limit)
+      .map((sk) => {
+        const [, kind, id] = sk.split('#');
+        return { kind: kind as string, id: id as string };
+      });
   }
 
   private putGuard(key: { PK: string; SK: string }, obj: StoredObject): TransactWriteItem {

@@ -1,0 +1,60 @@
+/**
+ * The reference graph of the registry: which fields of which kinds point at a kind (for cascades
+ * and delete ordering), and which objects an object points at (live-reference checks, sync
+ * dependencies). Derived once from the field declarations.
+ */
+import type { Model } from './define';
+import { MODELS } from './registry';
+
+/** A reference from a field of one kind to another kind, with its on-delete rule. */
+export interface IncomingRef {
+  readonly model: Model;
+  readonly field: string;
+  readonly onDelete: 'cascade' | 'set_null' | 'protect';
+}
+
+/** An object an object points at, through which field. */
+export interface OutgoingRef {
+  readonly field: string;
+  readonly kind: string;
+  readonly id: string;
+}
+
+const INCOMING: ReadonlyMap<string, readonly IncomingRef[]> = (() => {
+  const map = new Map<string, IncomingRef[]>();
+  for (const model of MODELS) {
+    for (const field of model.refFields) {
+      const f = model.allFields[field];
+      if (!f) continue;
+      const targets = f.type === 'ref' ? [f.target as string] : [...(f.targets ?? [])];
+      for (const t of targets) {
+        const list = map.get(t) ?? [];
+        list.push({ model, field, onDelete: f.onDelete ?? 'cascade' });
+        map.set(t, list);
+      }
+    }
+  }
+  return map;
+})();
+
+/** The fields of every kind that reference `kind`. */
+export function incomingRefs(kind: string): readonly IncomingRef[] {
+  return INCOMING.get(kind) ?? [];
+}
+
+/** The objects `obj` references: single, generic and list references, in field order. */
+export function outgoingRefs(model: Model, obj: Record<string, unknown>): OutgoingRef[] {
+  const refs: OutgoingRef[] = [];
+  for (const [name, field] of Object.entries(model.allFields)) {
+    const value = obj[name];
+    if (value === null || value === undefined) continue;
+    if (field.type === 'ref') refs.push({ field: name, kind: field.target as string, id: value as string });
+    else if (field.type === 'generic_ref') {
+      const kind = obj[field.typeField as string];
+      if (typeof kind === 'string') refs.push({ field: name, kind, id: value as string });
+    } else if (field.type === 'refs') {
+      for (const id of value as string[]) refs.push({ field: name, kind: field.target as string, id });
+    }
+  }
+  return refs;
+}

@@ -1,0 +1,142 @@
+/**
+ * Model policies (XOS model_policy_*.py): derive dependent objects from the model. They create the
+ * placement records per controller (ControllerSite, ControllerSlice, ControllerUser,
+ * ControllerNetwork, ControllerImage, ControllerSitePrivilege, ControllerSlicePrivilege) for the
+ * controllers of the deployments a site is bound to, ports for an instance's networks, and clear
+ * `lazy_blocked` on a ControllerNetwork once an instance or port needs it. Every policy is
+ * idempotent: it creates only what is missing, so running it twice changes nothing.
+ */
+import { ConflictError } from '../errors';
+import type { Caller } from '../model/define';
+import { requireModel } from '../model/registry';
+import { listAll, type ObjectService } from '../objects/service';
+import type { Store, StoredObject } from '../store/store';
+
+/** The identity policies write as. */
+export const SYNCHRONIZER: Caller = { userId: 'synchronizer', email: 'synchronizer@xos.local', isAdmin: true };
+
+/** What a policy may use. */
+export interface PolicyContext {
+  readonly objects: ObjectService;
+  readonly store: Store;
+}
+
+/** A model policy: runs for a live object whose policies are behind its version. */
+export type Policy = (obj: StoredObject, ctx: PolicyContext) => Promise<void>;
+
+const m = requireModel;
+
+/** Create unless an object with the same unique key exists; returns true when created. */
+async function ensure(ctx: PolicyContext, kind: string, body: Record<string, unknown>): Promise<boolean> {
+  try {
+    await ctx.objects.create(m(kind), body, SYNCHRONIZER);
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
+}
+
+/** Controllers serving a site: those of its SiteDeployments. */
+async function controllersOfSite(ctx: PolicyContext, siteId: string): Promise<string[]> {
+  const bindings = await listAll(ctx.store, m('SiteDeployment'), { site_id: siteId });
+  return [...new Set(bindings.map((b) => b.controller_id).filter((c): c is string => typeof c === 'string'))];
+}
+
+async function siteOfSlice(ctx: PolicyContext, sliceId: string): Promise<string | undefined> {
+  const slice = await ctx.store.get('Slice', sliceId);
+  return slice && !slice.deleted ? (slice.site_id as string) : undefined;
+}
+
+async function placeSlice(ctx: PolicyContext, slice: StoredObject): Promise<void> {
+  for (const controller of await controllersOfSite(ctx, slice.site_id as string)) {
+    await ensure(ctx, 'ControllerSlice', { slice_id: slice.id, controller_id: controller });
+  }
+}
+
+async function placeUser(ctx: PolicyContext, user: StoredObject): Promise<void> {
+  for (const controller of await controllersOfSite(ctx, user.site_id as string)) {
+    await ensure(ctx, 'ControllerUser', { user_id: user.id, controller_id: controller });
+  }
+}
+
+async function placeNetwork(ctx: PolicyContext, network: StoredObject): Promise<void> {
+  const site = await siteOfSlice(ctx, network.owner_id as string);
+  if (!site) return;
+  for (const controller of await controllersOfSite(ctx, site)) {
+    // Lazy: not created in the back-end until an instance or port needs it.
+    await ensure(ctx, 'ControllerNetwork', { network_id: network.id, controller_id: controller, lazy_blocked: true });
+  }
+}
+
+/** Clear lazy_blocked on the network's placement records: something now needs them. */
+async function unblockNetwork(ctx: PolicyContext, networkId: string): Promise<void> {
+  for (const cn of await listAll(ctx.store, m('ControllerNetwork'), { network_id: networkId })) {
+    if (cn.lazy_blocked)
+      await ctx.objects.update(
+        m('ControllerNetwork'),
+        cn.id,
+        'patch',
+        { lazy_blocked: false },
+        cn.version,
+        SYNCHRONIZER,
+      );
+  }
+}
+
+/** Networks an instance of a slice connects to: owned with autoconnect, or attached by NetworkSlice. */
+async function networksOfSlice(ctx: PolicyContext, sliceId: string): Promise<string[]> {
+  const owned = (await listAll(ctx.store, m('Network'), { owner_id: sliceId })).filter((n) => n.autoconnect === true);
+  const attached = await listAll(ctx.store, m('NetworkSlice'), { slice_id: sliceId });
+  return [...new Set([...owned.map((n) => n.id), ...attached.map((a) => a.network_id as string)])];
+}
+
+/** The policies per kind. Kinds without one only record policed_version. */
+export const POLICIES: Readonly<Record<string, Policy>> = {
+  async Site(site, ctx) {
+    for (const controller of await controllersOfSite(ctx, site.id)) {
+      await ensure(ctx, 'ControllerSite', { site_id: site.id, controller_id: controller });
+    }
+  },
+  async SiteDeployment(binding, ctx) {
+    // A site bound to a controller after its slices and users exist: place them all there.
+    const controller = binding.controller_id as string | null;
+    if (!controller) return;
+    const site = binding.site_id as string;
+    await ensure(ctx, 'ControllerSite', { site_id: site, controller_id: controller });
+    for (const slice of await listAll(ctx.store, m('Slice'), { site_id: site })) await placeSlice(ctx, slice);
+    for (const user of await listAll(ctx.store, m('User'), { site_id: site })) await placeUser(ctx, user);
+  },
+  Slice: (slice, ctx) => placeSlice(ctx, slice),
+  User: (user, ctx) => placeUser(ctx, user),
+  Network: (network, ctx) => placeNetwork(ctx, network),
+  async Image(image, ctx) {
+    for (const controller of await listAll(ctx.store, m('Controller'), {})) {
+      await ensure(ctx, 'ControllerImage', { image_id: image.id, controller_id: controller.id });
+    }
+  },
+  async Privilege(privilege, ctx) {
+    const type = privilege.object_type;
+    const target = privilege.object_id as string;
+    if (type === 'Site') {
+      for (const controller of await controllersOfSite(ctx, target)) {
+        await ensure(ctx, 'ControllerSitePrivilege', { site_privilege_id: privilege.id, controller_id: controller });
+      }
+    } else if (type === 'Slice') {
+      const site = await siteOfSlice(ctx, target);
+      if (!site) return;
+      for (const controller of await controllersOfSite(ctx, site)) {
+        await ensure(ctx, 'ControllerSlicePrivilege', { slice_privilege_id: privilege.id, controller_id: controller });
+      }
+    }
+  },
+  async Instance(instance, ctx) {
+    for (const network of await networksOfSlice(ctx, instance.slice_id as string)) {
+      await ensure(ctx, 'Port', { network_id: network, instance_id: instance.id, xos_created: true });
+      await unblockNetwork(ctx, network);
+    }
+  },
+  async Port(port, ctx) {
+    await unblockNetwork(ctx, port.network_id as string);
+  },
+};

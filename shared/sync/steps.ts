@@ -1,0 +1,452 @@
+/**
+ * The reconcile steps (DESIGN section 8), one function per state of statemachines/reconcile.asl.json:
+ * Load -> Policies -> Dependencies -> Sync or Delete -> Check -> Record. Level-based: each step
+ * re-reads the object and does nothing once a newer version exists; every feedback write is
+ * conditional on the version being reconciled, so an old execution can never record over a newer
+ * one. Steps throw only the back-end errors the state machine's Retry/Catch expect.
+ */
+import type { Logger } from '../api/errors';
+import type { DriverContext, DriverRouter, ExternalClient, Handle } from '../backends/driver';
+import { ConflictError, TerminalBackendError } from '../errors';
+import { incomingRefs, outgoingRefs } from '../model/graph';
+import { requireModel } from '../model/registry';
+import { refIndex, refPartition, refSlot } from '../model/table';
+import type { ObjectService } from '../objects/service';
+import { POLICIES, type PolicyContext } from '../policies';
+import type { HistoryEntry, ObjectRef, Store, StoredObject } from '../store/store';
+import { type ExecutionInput, executionName, type WorkflowStarter } from './contract';
+
+/** Timing knobs of the synchronizer. */
+export interface SyncOptions {
+  /** First retry delay after an execution gives up; doubles per failure. */
+  readonly retryBaseMs: number;
+  /** Longest retry delay. */
+  readonly retryCapMs: number;
+  /** After this long without a record, the sweeper considers an execution lost and restarts it. */
+  readonly leaseMs: number;
+  /** Safety net: a waiting object is re-checked by the sweeper after this long even without a wake-up. */
+  readonly waitRecheckMs: number;
+  /** Check polls (Wait states) before a still-converging back-end object counts as failed. */
+  readonly maxCheckPolls: number;
+}
+
+/** Production defaults. */
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
+  retryBaseMs: 10_000,
+  retryCapMs: 15 * 60_000,
+  leaseMs: 5 * 60_000,
+  waitRecheckMs: 10 * 60_000,
+  maxCheckPolls: 90,
+};
+
+/** What the steps run against. */
+export interface SyncContext {
+  readonly store: Store;
+  readonly objects: ObjectService;
+  readonly drivers: DriverRouter;
+  readonly starter: WorkflowStarter;
+  readonly clock: () => Date;
+  readonly options: SyncOptions;
+  readonly log: Logger;
+  readonly random?: () => number;
+}
+
+/** Actions Load can choose. */
+export type Action = 'stop' | 'sync' | 'delete' | 'policy';
+
+/** The state carried between steps (execution input plus each step's result). */
+export interface ReconcileState extends ExecutionInput {
+  readonly execution?: string;
+  readonly load?: { readonly action: Action; readonly why: string };
+  readonly deps?: { readonly status: 'ready' | 'waiting' | 'blocked' | 'stop'; readonly on?: string };
+  readonly sync?: {
+    readonly handle?: Handle | null;
+    readonly settled: boolean;
+    readonly feedback?: Record<string, unknown>;
+  };
+  readonly check?: { readonly settled: boolean; readonly polls: number; readonly feedback?: Record<string, unknown> };
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** Retry bookkeeping kept in `backend_register`. */
+interface Register {
+  /** The object version this bookkeeping belongs to (see dueAt). */
+  version?: number;
+  failures?: number;
+  next_run?: string | null;
+  terminal?: boolean;
+  last_error?: string;
+  last_failure?: string;
+  last_success?: string;
+  execution?: string;
+  started?: string;
+}
+
+const register = (obj: StoredObject): Register => (obj.backend_register as Register | null) ?? {};
+const ref = (obj: Pick<StoredObject, 'kind' | 'id'>): ObjectRef => ({ kind: obj.kind, id: obj.id });
+const label = (obj: Pick<StoredObject, 'kind' | 'id'>) => `${obj.kind} ${obj.id}`;
+
+/** Backoff before retry number `failures` (1-based): exponential, capped, with +-20 % jitter. */
+export function backoffMs(failures: number, options: SyncOptions, random: () => number = Math.random): number {
+  const raw = Math.min(options.retryCapMs, options.retryBaseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+async function current(ctx: SyncContext, input: ExecutionInput): Promise<StoredObject | undefined> {
+  const obj = await ctx.store.get(input.kind, input.id);
+  return obj && obj.version === input.version ? obj : undefined;
+}
+
+/** A feedback write that quietly yields when a newer version took over. */
+async function feedback(
+  ctx: SyncContext,
+  obj: StoredObject,
+  patch: Record<string, unknown>,
+): Promise<StoredObject | undefined> {
+  try {
+    return await ctx.store.recordFeedback(obj, patch);
+  } catch (err) {
+    if (err instanceof ConflictError) return undefined;
+    throw err;
+  }
+}
+
+async function history(
+  ctx: SyncContext,
+  obj: StoredObject,
+  state: ReconcileState,
+  step: string,
+  outcome: HistoryEntry['outcome'],
+  message: string,
+): Promise<void> {
+  await ctx.store.appendHistory(obj.kind, obj.id, {
+    time: ctx.clock().toISOString(),
+    version: obj.version,
+    step,
+    outcome,
+    message,
+    execution: state.execution,
+  });
+}
+
+const later = (ctx: SyncContext, ms: number) => new Date(ctx.clock().getTime() + ms).toISOString();
+
+/** Load as a state transition: the execution input plus the decision (the state machine's ResultPath is `$`). */
+export async function loadState(state: ReconcileState, ctx: SyncContext): Promise<ReconcileState> {
+  const { kind, id, version, reason, execution } = state;
+  return { kind, id, version, reason, execution, load: await load(state, ctx) };
+}
+
+/** Load: decide what this execution does, and take the lease the sweeper watches. */
+export async function load(state: ReconcileState, ctx: SyncContext): Promise<NonNullable<ReconcileState['load']>> {
+  const obj = await ctx.store.get(state.kind, state.id);
+  if (!obj) return { action: 'stop', why: 'purged' };
+  if (obj.version !== state.version) return { action: 'stop', why: `version ${obj.version} owns the object` };
+  let action: Action;
+  if (obj.deleted) action = 'delete';
+  else {
+    const policyDirty = !obj.no_policy && ((obj.policed_version as number | null) ?? 0) < obj.version;
+    const syncDirty = !obj.no_sync && !obj.lazy_blocked && ((obj.enacted_version as number | null) ?? 0) < obj.version;
+    if (syncDirty) action = 'sync';
+    else if (policyDirty) action = 'policy';
+    else return { action: 'stop', why: 'already in sync' };
+  }
+  const reg = register(obj);
+  const leased = await feedback(ctx, obj, {
+    backend_register: {
+      ...reg,
+      version: obj.version,
+      execution: state.execution,
+      started: ctx.clock().toISOString(),
+      next_run: later(ctx, ctx.options.leaseMs),
+    },
+  });
+  if (!leased) return { action: 'stop', why: 'a newer version took over' };
+  return { action, why: state.reason };
+}
+
+/** Policies: run the kind's model policy once per version; failures are recorded, not fatal to sync. */
+export async function policies(state: ReconcileState, ctx: SyncContext): Promise<{ ran: boolean; ok: boolean }> {
+  if (state.load?.action === 'delete') return { ran: false, ok: true };
+  const obj = await current(ctx, state);
+  if (!obj || obj.no_policy || ((obj.policed_version as number | null) ?? 0) >= obj.version)
+    return { ran: false, ok: true };
+  const policy = POLICIES[obj.kind];
+  const policyCtx: PolicyContext = { objects: ctx.objects, store: ctx.store };
+  try {
+    if (policy) await policy(obj, policyCtx);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const failures = (register(obj).failures ?? 0) + 1;
+    await feedback(ctx, obj, {
+      policy_status: `policy failed: ${message}`.slice(0, 1024),
+      policy_code: 2,
+      backend_register: {
+        ...register(obj),
+        version: obj.version,
+        next_run: later(ctx, backoffMs(failures, ctx.options, ctx.random)),
+      },
+    });
+    await history(ctx, obj, state, 'Policies', 'policy', `policy failed: ${message}`);
+    ctx.log.error('policy failed', {
+      kind: obj.kind,
+      id: obj.id,
+      version: obj.version,
+      step: 'Policies',
+      error: message,
+    });
+    return { ran: true, ok: false };
+  }
+  await feedback(ctx, obj, { policed_version: obj.version, policy_status: 'done', policy_code: 1 });
+  return { ran: true, ok: true };
+}
+
+/** Whether a dependency lets its dependents proceed. */
+function dependencyState(dep: StoredObject | undefined): 'ready' | 'waiting' | 'blocked' | 'gone' {
+  if (!dep) return 'gone';
+  if (dep.deleted) return 'gone';
+  if (dep.no_sync) return 'ready';
+  if (dep.backend_code === 2) return 'blocked';
+  return dep.enacted_version !== null && dep.enacted_version !== undefined && dep.backend_code === 1
+    ? 'ready'
+    : 'waiting';
+}
+
+/**
+ * Dependencies, at the object level. Sync: every object this one references must be enacted
+ * (else "waiting for <Kind> <id>", and this object is restarted by the dependency's record); a
+ * failed dependency gives "Failed due to error in <Kind> <id>: ...". Delete: every object that
+ * references this one must be gone first (dependents are removed before what they depend on).
+ */
+export async function dependencies(
+  state: ReconcileState,
+  ctx: SyncContext,
+): Promise<NonNullable<ReconcileState['deps']>> {
+  const obj = await current(ctx, state);
+  if (!obj || state.load?.action === 'policy') return { status: 'stop' };
+  if (state.load?.action === 'delete') {
+    const child = await firstDependent(ctx, obj);
+    if (!child) return { status: 'ready' };
+    await ctx.store.addWaiter(ref(child), ref(obj));
+    // Re-check after registering: the child may have been purged in between (no lost wake-up).
+    if (!(await ctx.store.get(child.kind, child.id))) return { status: 'ready' };
+    await wait(ctx, obj, state, `waiting for ${label(child)} to be deleted`);
+    return { status: 'waiting', on: label(child) };
+  }
+  const model = requireModel(obj.kind);
+  const refs = outgoingRefs(model, obj).filter((r) => model.allFields[r.field]?.type !== 'refs' && r.id !== obj.id);
+  if (refs.length === 0) return { status: 'ready' };
+  const loaded = await ctx.store.getMany(refs);
+  for (const r of refs) {
+    let dep = loaded.get(r.id);
+    let s = dependencyState(dep);
+    if (s === 'ready') continue;
+    if (s === 'gone') return { status: 'stop' }; // its deletion cascades to this object: a new version follows
+    await ctx.store.addWaiter({ kind: r.kind, id: r.id }, ref(obj));
+    dep = await ctx.store.get(r.kind, r.id);
+    s = dependencyState(dep);
+    if (s === 'ready') continue;
+    if (s === 'gone' || !dep) return { status: 'stop' };
+    if (s === 'blocked') {
+      const message = `Failed due to error in ${label(dep)}: ${String(dep.backend_status)}`;
+      await feedback(ctx, obj, {
+        backend_code: 2,
+        backend_status: message.slice(0, 1024),
+        backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
+      });
+      await history(ctx, obj, state, 'Dependencies', 'error', message);
+      return { status: 'blocked', on: label(dep) };
+    }
+    await wait(ctx, obj, state, `waiting for ${label(dep)}`);
+    return { status: 'waiting', on: label(dep) };
+  }
+  return { status: 'ready' };
+}
+
+async function wait(ctx: SyncContext, obj: StoredObject, state: ReconcileState, message: string): Promise<void> {
+  await feedback(ctx, obj, {
+    backend_code: 0,
+    backend_status: message,
+    backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
+  });
+  await history(ctx, obj, state, 'Dependencies', 'waiting', message);
+}
+
+/** Any object (live or being deleted) still referencing `obj`. */
+async function firstDependent(ctx: SyncContext, obj: StoredObject): Promise<StoredObject | undefined> {
+  for (const inc of incomingRefs(obj.kind)) {
+    const slot = refSlot(inc.model, inc.field);
+    if (slot === undefined) continue;
+    const page = await ctx.store.queryPartition(
+      refIndex(slot),
+      refPartition(inc.model, inc.field, obj.id),
+      undefined,
+      1,
+    );
+    const child = page.items[0];
+    if (child) return child;
+  }
+  return undefined;
+}
+
+async function driverFor(
+  ctx: SyncContext,
+  obj: StoredObject,
+): Promise<{ client?: ExternalClient; dctx: DriverContext }> {
+  const refs = outgoingRefs(requireModel(obj.kind), obj);
+  const related = refs.length > 0 ? await ctx.store.getMany(refs) : new Map<string, StoredObject>();
+  const dctx: DriverContext = { related };
+  return { client: ctx.drivers.clientFor(obj, dctx), dctx };
+}
+
+/** Sync: observe the back-end, then create or update only what differs. */
+export async function sync(state: ReconcileState, ctx: SyncContext): Promise<NonNullable<ReconcileState['sync']>> {
+  const obj = await current(ctx, state);
+  if (!obj) return { settled: true, handle: null };
+  const { client, dctx } = await driverFor(ctx, obj);
+  if (!client) return { settled: true, handle: null };
+  const seen = await client.observe(obj, dctx);
+  if (seen.failure) throw new TerminalBackendError(seen.failure);
+  if (seen.exists && seen.upToDate)
+    return { settled: seen.settled, handle: seen.handle ?? null, feedback: seen.feedback };
+  const handle = seen.exists ? await client.update(obj, dctx) : await client.create(obj, dctx);
+  return { settled: false, handle };
+}
+
+/** Check: wait for the back-end to settle (BUILD -> ACTIVE); its ERROR is a terminal failure. */
+export async function check(state: ReconcileState, ctx: SyncContext): Promise<NonNullable<ReconcileState['check']>> {
+  const polls = (state.check?.polls ?? 0) + 1;
+  if (state.sync?.settled) return { settled: true, polls, feedback: state.sync.feedback };
+  const obj = await current(ctx, state);
+  if (!obj) return { settled: true, polls };
+  const { client, dctx } = await driverFor(ctx, obj);
+  if (!client) return { settled: true, polls };
+  const seen = await client.observe(obj, dctx);
+  if (seen.failure) throw new TerminalBackendError(seen.failure);
+  if (seen.exists && seen.settled) return { settled: true, polls, feedback: seen.feedback };
+  if (polls >= ctx.options.maxCheckPolls) {
+    throw new TerminalBackendError(`${label(obj)} did not settle after ${polls} checks`);
+  }
+  return { settled: false, polls };
+}
+
+/** Delete: remove the object from its back-end (absent counts as removed). */
+export async function remove(state: ReconcileState, ctx: SyncContext): Promise<{ removed: boolean }> {
+  const obj = await current(ctx, state);
+  if (!obj) return { removed: false };
+  const { client, dctx } = await driverFor(ctx, obj);
+  if (client && (obj.backend_need_delete || obj.backend_handle)) await client.delete(obj, dctx);
+  return { removed: true };
+}
+
+/** Record: the outcome of the execution, conditional on the version; then wake the waiters. */
+export async function record(state: ReconcileState, ctx: SyncContext): Promise<{ recorded: string }> {
+  const obj = await current(ctx, state);
+  if (!obj) return { recorded: 'superseded' };
+  const now = ctx.clock().toISOString();
+  if (state.error) return recordFailure(state, ctx, obj);
+  if (state.load?.action === 'delete') {
+    try {
+      await ctx.store.purge(obj);
+    } catch (err) {
+      if (err instanceof ConflictError) return { recorded: 'superseded' };
+      throw err;
+    }
+    await history(ctx, obj, state, 'Record', 'deleted', 'removed from the back-end and purged');
+    await wake(ctx, obj);
+    return { recorded: 'purged' };
+  }
+  const { client } = await driverFor(ctx, obj);
+  const written = await feedback(ctx, obj, {
+    ...(state.sync?.feedback ?? {}),
+    ...(state.check?.feedback ?? {}),
+    enacted_version: obj.version,
+    backend_status: 'OK',
+    backend_code: 1,
+    backend_handle: state.sync?.handle ?? (obj.backend_handle as Handle | null) ?? null,
+    backend_need_delete: client !== undefined || obj.backend_need_delete === true,
+    backend_register: { failures: 0, last_success: now, next_run: null, version: obj.version },
+  });
+  if (!written) return { recorded: 'superseded' };
+  await history(ctx, obj, state, 'Record', 'ok', 'OK');
+  await wake(ctx, obj);
+  return { recorded: 'enacted' };
+}
+
+/** The message of a Catch's error: Lambda's JSON Cause, or the text itself; never a stack. */
+export function errorMessage(error: ReconcileState['error']): string {
+  const cause = error?.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // plain text cause
+  }
+  return (cause || error?.Error || 'unknown error').split('\n')[0] as string;
+}
+
+async function recordFailure(
+  state: ReconcileState,
+  ctx: SyncContext,
+  obj: StoredObject,
+): Promise<{ recorded: string }> {
+  const message = errorMessage(state.error);
+  const terminal = state.error?.Error === 'Backend.Terminal';
+  const reg = register(obj);
+  // Backoff grows per version: a user's fix (a new version) starts from the first delay again.
+  const failures = (reg.version === obj.version ? (reg.failures ?? 0) : 0) + 1;
+  const previous = reg.last_error;
+  const nextRun = terminal ? null : later(ctx, backoffMs(failures, ctx.options, ctx.random));
+  const written = await feedback(ctx, obj, {
+    backend_code: 2,
+    backend_status: (previous ? `${previous} // ${message}` : message).slice(0, 1024),
+    backend_register: {
+      version: obj.version,
+      failures,
+      last_failure: ctx.clock().toISOString(),
+      last_error: message.slice(0, 500),
+      next_run: nextRun,
+      terminal,
+    },
+  });
+  if (!written) return { recorded: 'superseded' };
+  const outcome = terminal ? 'error' : 'retrying';
+  await history(
+    ctx,
+    obj,
+    state,
+    'Record',
+    outcome,
+    terminal ? message : `${message} (retry ${failures} at ${nextRun})`,
+  );
+  ctx.log.error('sync failed', {
+    kind: obj.kind,
+    id: obj.id,
+    version: obj.version,
+    terminal,
+    error: message,
+    execution: state.execution,
+  });
+  // Dependents waiting on this object learn of the failure ("Failed due to error in ...").
+  await wake(ctx, obj);
+  return { recorded: terminal ? 'failed' : 'retry scheduled' };
+}
+
+/** Restart every object waiting on `obj` (event-driven: no polling loop). */
+export async function wake(ctx: SyncContext, obj: Pick<StoredObject, 'kind' | 'id'>): Promise<number> {
+  const waiters = await ctx.store.takeWaiters(ref(obj));
+  if (waiters.length === 0) return 0;
+  const found = await ctx.store.getMany(waiters);
+  const stamp = ctx.clock().getTime().toString(36);
+  let started = 0;
+  for (const w of found.values()) {
+    await ctx.starter.start(executionName(w, `w${stamp}`), {
+      kind: w.kind,
+      id: w.id,
+      version: w.version,
+      reason: 'wake',
+    });
+    started++;
+  }
+  return started;
+}

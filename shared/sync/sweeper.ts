@@ -1,0 +1,97 @@
+/**
+ * The sweeper (scheduled): restarts objects whose work is due (lost executions whose lease ran
+ * out, failed syncs whose backoff elapsed, waiting objects as a safety net), and observes enacted
+ * objects in the back-ends so drift made outside XOS is found, shown and repaired.
+ */
+import { outgoingRefs } from '../model/graph';
+import { MODELS, requireModel } from '../model/registry';
+import { BY_KIND_INDEX, kindPartitions } from '../model/table';
+import { needsSynchronizer } from '../store/keys';
+import { executionName } from './contract';
+import type { SyncContext } from './steps';
+
+/** Options of one sweep. */
+export interface SweepOptions {
+  /** Objects written less than this long ago are left to their stream-started execution. */
+  readonly graceMs?: number;
+  /** Most objects restarted per sweep. */
+  readonly limit?: number;
+}
+
+/** Restart every object whose synchronizer work is due. Returns how many were started. */
+export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Promise<number> {
+  const now = ctx.clock();
+  const dueBy = new Date(now.getTime() - (options.graceMs ?? 30_000)).toISOString();
+  const due = await ctx.store.listDue(dueBy, options.limit ?? 200);
+  if (due.length === 0) return 0;
+  const objects = await ctx.store.getMany(due);
+  const stamp = now.getTime().toString(36);
+  let started = 0;
+  for (const obj of objects.values()) {
+    if (!needsSynchronizer(obj)) continue;
+    const outcome = await ctx.starter.start(executionName(obj, `s${stamp}`), {
+      kind: obj.kind,
+      id: obj.id,
+      version: obj.version,
+      reason: 'sweep',
+    });
+    if (outcome === 'started') started++;
+  }
+  if (started > 0) ctx.log.info('sweeper restarted objects', { started, due: due.length });
+  return started;
+}
+
+/** Where drift observation left off, per kind (kept by the caller between sweeps). */
+export type DriftCursor = Map<string, string | undefined>;
+
+/**
+ * Observe up to `limit` enacted objects that have a back-end presence; an object missing from its
+ * back-end, or different there, is marked (backend_status "drift: ..."), logged in its history
+ * and restarted, so the back-end converges back to the model.
+ */
+export async function observeDrift(ctx: SyncContext, cursor: DriftCursor, limit = 100): Promise<number> {
+  let observed = 0;
+  let repaired = 0;
+  for (const model of MODELS) {
+    if (observed >= limit) break;
+    for (const partition of kindPartitions(model)) {
+      if (observed >= limit) break;
+      const key = `${model.kind}|${partition}`;
+      const page = await ctx.store.queryPartition(BY_KIND_INDEX, partition, cursor.get(key), limit - observed);
+      cursor.set(key, page.exhausted ? undefined : page.items[page.items.length - 1]?.id);
+      for (const obj of page.items) {
+        if (obj.deleted || obj.no_sync || obj.enacted_version !== obj.version || obj.backend_code !== 1) continue;
+        const refs = outgoingRefs(requireModel(obj.kind), obj);
+        const related = refs.length > 0 ? await ctx.store.getMany(refs) : new Map();
+        const client = ctx.drivers.clientFor(obj, { related });
+        if (!client) continue;
+        observed++;
+        const seen = await client.observe(obj, { related });
+        if (seen.exists && seen.upToDate) continue;
+        const finding = seen.exists ? 'differs in the back-end' : 'is missing from the back-end';
+        const message = `drift: ${obj.kind} ${obj.id} ${finding}; repairing`;
+        try {
+          await ctx.store.recordFeedback(obj, { enacted_version: null, backend_code: 0, backend_status: message });
+        } catch {
+          continue; // a newer version is on its way anyway
+        }
+        await ctx.store.appendHistory(obj.kind, obj.id, {
+          time: ctx.clock().toISOString(),
+          version: obj.version,
+          step: 'Sweeper',
+          outcome: 'drift',
+          message,
+        });
+        ctx.log.info('drift detected', { kind: obj.kind, id: obj.id, version: obj.version, finding });
+        await ctx.starter.start(executionName(obj, `d${ctx.clock().getTime().toString(36)}`), {
+          kind: obj.kind,
+          id: obj.id,
+          version: obj.version,
+          reason: 'sweep',
+        });
+        repaired++;
+      }
+    }
+  }
+  return repaired;
+}
