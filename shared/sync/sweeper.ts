@@ -14,6 +14,8 @@ import type { SyncContext } from './steps';
 export interface SweepOptions {
   /** Objects written less than this long ago are left to their stream-started execution. */
   readonly graceMs?: number;
+  /** Explicit due bound instead of now - grace (after a restart: everything not terminal). */
+  readonly dueBy?: string;
   /** Most objects restarted per sweep. */
   readonly limit?: number;
 }
@@ -21,7 +23,7 @@ export interface SweepOptions {
 /** Restart every object whose synchronizer work is due. Returns how many were started. */
 export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Promise<number> {
   const now = ctx.clock();
-  const dueBy = new Date(now.getTime() - (options.graceMs ?? 30_000)).toISOString();
+  const dueBy = options.dueBy ?? new Date(now.getTime() - (options.graceMs ?? 30_000)).toISOString();
   const due = await ctx.store.listDue(dueBy, options.limit ?? 200);
   if (due.length === 0) return 0;
   const objects = await ctx.store.getMany(due);
