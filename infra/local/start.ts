@@ -9,9 +9,12 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/api/handler';
 import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
+import { StandInCloud } from '../../shared/backends/standin';
+import type { WorkflowStarter } from '../../shared/sync/contract';
 import { bootstrap, persistentSecret } from './bootstrap';
 import { startDevServer } from './dev-server';
 import { JavaMissingError, startDynamoDbLocal } from './dynamodb-local';
+import { type SyncRuntime, startSyncRuntime } from './sync-runtime';
 
 const TABLE = process.env.XOS_TABLE_NAME || 'xos';
 
@@ -27,12 +30,14 @@ async function main(): Promise<void> {
   log(`xos: starting DynamoDB Local (${inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`}) ...`);
   const ddb = await startDynamoDbLocal({ dataDir: inMemory ? undefined : join(dataDir, 'dynamodb') });
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let sync: SyncRuntime | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`xos: ${signal} received, shutting down ...`);
     await server?.close();
+    await sync?.stop();
     await ddb.stop();
     log('xos: stopped.');
     process.exit(0);
@@ -48,7 +53,10 @@ async function main(): Promise<void> {
       dynamodbEndpoint: ddb.endpoint,
       tokenSecret: tokenSecret ?? require('node:crypto').randomBytes(32).toString('base64url'),
     };
-    const composed = composeApi(config);
+    // Resync starts executions in the local workflows, created just below.
+    let workflows: WorkflowStarter | undefined;
+    const starter: WorkflowStarter = { start: (name, input) => (workflows as WorkflowStarter).start(name, input) };
+    const composed = composeApi({ ...config, starter });
     const result = await bootstrap({
       client: new DynamoDBClient(dynamoClientConfig(ddb.endpoint)),
       tableName: TABLE,
@@ -57,6 +65,20 @@ async function main(): Promise<void> {
       adminPassword: process.env.XOS_ADMIN_PASSWORD,
       dataDir: inMemory ? undefined : dataDir,
     });
+    const cloud = new StandInCloud({
+      latencyMs: Number(process.env.XOS_STANDIN_LATENCY_MS || 100),
+      errorRate: Number(process.env.XOS_STANDIN_ERROR_RATE || 0),
+      settleMs: Number(process.env.XOS_STANDIN_SETTLE_MS || 1000),
+    });
+    sync = await startSyncRuntime({
+      endpoint: ddb.endpoint,
+      tableName: TABLE,
+      drivers: cloud,
+      store: composed.store,
+      options: { leaseMs: 60_000, waitRecheckMs: 60_000 },
+      sweepGraceMs: 10_000,
+    });
+    workflows = sync.workflows;
     server = await startDevServer(
       makeHandler(() => composed),
       port,
@@ -64,6 +86,7 @@ async function main(): Promise<void> {
     const url = server.url;
     log('');
     log(`xos: API ready at ${url}   (OpenAPI: ${url}/openapi.json)`);
+    log('xos: synchronizer running (stream -> dispatch -> local Step Functions); back-ends: in-process stand-in');
     log(`xos: admin user ${result.adminEmail}`);
     if (result.generatedPassword) {
       log(
@@ -83,6 +106,7 @@ async function main(): Promise<void> {
     log('Ctrl-C stops everything.');
   } catch (err) {
     await server?.close();
+    await sync?.stop();
     await ddb.stop();
     throw err;
   }

@@ -23,6 +23,8 @@ export interface ApiConfig {
   readonly tokenSecret: string;
   readonly tokenTtlSeconds?: number;
   readonly log?: Logger;
+  /** Starts reconcile executions on resync (the local runtime's workflows, or Step Functions). */
+  readonly starter?: WorkflowStarter;
 }
 
 /** The API plus the parts tests and tools reach into. */
@@ -52,6 +54,7 @@ export function composeApi(config: ApiConfig): ComposedApi {
     tokens,
     log: config.log ?? jsonLogger('xos-api'),
     findUserByLogin: userFinder(objects),
+    starter: config.starter,
   });
   return { api, store, objects, tokens };
 }
