@@ -233,6 +233,9 @@ export function expectError(res: HttpResult, status: number, code: string, field
   }
   expectErrorShape(res);
   expect(res.body.error.code).toBe(code);
+  // The request id in the body is the one the response header carries (for log correlation).
+  const header = res.headers.get('x-request-id');
+  if (header) expect(res.body.error.request_id).toBe(header);
   for (const f of fields) expect(Object.keys(res.body.error.fields ?? {})).toContain(f);
 }
 

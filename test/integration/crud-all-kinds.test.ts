@@ -132,24 +132,30 @@ describe.each(byKind)('%s', (kind, model) => {
     for (const o of all) expect(o).not.toHaveProperty('password');
   });
 
-  test('filter: a unique field, else a reference, else a string field, answers exactly the object', async () => {
-    const single = model.uniques.find((u) => u.fields.length === 1 && body[u.fields[0] as string] != null);
+  test('filter: by each single-field unique value and by a reference, answers exactly the object', async () => {
+    const uniques = model.uniques
+      .filter((u) => u.fields.length === 1 && typeof body[u.fields[0] as string] === 'string')
+      .map((u) => [u.fields[0] as string, `no-such-${uniqueString('v', 40)}`] as const);
     const ref = model.refFields.find((f) => typeof body[f] === 'string');
-    const str = Object.entries(model.fields).find(([n, f]) => f.type === 'string' && typeof body[n] === 'string');
-    const field = single?.fields[0] ?? ref ?? str?.[0];
-    expect(field).toBeDefined();
-    const value = String(body[field as string]);
-    const res = await stack.request('GET', `${corePath(model)}?${new URLSearchParams({ [field as string]: value })}`);
-    expect(res.status).toBe(200);
-    expect(res.body.items.map((o: ApiObject) => o.id)).toEqual([created.body.id]);
-    expect(res.body.next_cursor).toBeNull();
-    // The negative: a value nobody has answers nothing.
-    const none = await stack.request(
-      'GET',
-      `${corePath(model)}?${new URLSearchParams({ [field as string]: ref === field && !single ? absentId() : `${value}-none` })}`,
-    );
-    expect(none.status).toBe(200);
-    expect(none.body.items).toEqual([]);
+    const fields: Array<readonly [string, string]> = [...uniques, ...(ref ? [[ref, absentId()] as const] : [])];
+    if (fields.length === 0) {
+      // Neither: a plain string field (by-kind index plus an in-memory filter).
+      const str = Object.entries(model.fields).find(([n, f]) => f.type === 'string' && typeof body[n] === 'string');
+      expect(str).toBeDefined();
+      fields.push([str?.[0] as string, `no-such-${uniqueString('v', 40)}`]);
+    }
+    for (const [field, absent] of fields) {
+      const res = await stack.request(
+        'GET',
+        `${corePath(model)}?${new URLSearchParams({ [field]: String(body[field]) })}`,
+      );
+      expect([field, res.status]).toEqual([field, 200]);
+      expect([field, res.body.items.map((o: ApiObject) => o.id)]).toEqual([field, [created.body.id]]);
+      expect(res.body.next_cursor).toBeNull();
+      // The negative: a value nobody has answers nothing.
+      const none = await stack.request('GET', `${corePath(model)}?${new URLSearchParams({ [field]: absent })}`);
+      expect([field, none.status, none.body.items]).toEqual([field, 200, []]);
+    }
   });
 
   test('PATCH with the current version: 200, version+1, only the patched field changes', async () => {

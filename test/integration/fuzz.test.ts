@@ -24,9 +24,9 @@ import {
 import { type HttpResult, startTestStack, type TestStack } from '../helpers/stack';
 
 /** Runs per kind and operation: bounded so the whole file stays around two minutes on 2 cores. */
-const RUNS = Number(process.env.XOS_FUZZ_RUNS ?? 30);
+const RUNS = Number(process.env.XOS_FUZZ_RUNS ?? 25);
 /** Stop shrinking a failure after this long: a counterexample is reported either way. */
-const TIME_LIMIT_MS = 20_000;
+const TIME_LIMIT_MS = 10_000;
 
 let stack: TestStack;
 let deps: FixtureDeps;
