@@ -49,7 +49,10 @@ export interface SyncRuntime {
   readonly workflows: LocalWorkflows;
   readonly poller: StreamPoller;
   /** One sweeper pass (due work), plus drift observation when asked. */
-  sweep(options?: { drift?: boolean; graceMs?: number }): Promise<{ restarted: number; repaired: number }>;
+  sweep(options?: {
+    drift?: boolean;
+    graceMs?: number;
+  }): Promise<{ restarted: number; started: string[]; repaired: number }>;
   /** Resolves when the stream is consumed and no execution runs. */
   settle(timeoutMs?: number): Promise<void>;
   /** Orderly stop: timers, poller, then executions. */
@@ -96,7 +99,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
   });
   const syncCtx = ctx;
   const poller = new StreamPoller({
-    handler: makeDispatchHandler(() => workflows) as never,
+    handler: makeDispatchHandler(() => workflows),
     tableName: options.tableName,
     endpoint: options.endpoint,
     startingPosition: 'LATEST',
@@ -107,15 +110,15 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
 
   // Nothing runs after a (re)start: every dirty object that is not a terminal failure is due now.
   const recovered = await sweepDue(syncCtx, { dueBy: NEVER, limit: 10_000 });
-  if (recovered > 0) log.info('restarted objects left dirty by a previous run', { restarted: recovered });
+  if (recovered.length > 0) log.info('restarted objects left dirty by a previous run', { restarted: recovered.length });
 
   const cursor: DriftCursor = new Map();
   let sweeps = 0;
   let sweeping = false;
   const sweep: SyncRuntime['sweep'] = async (o = {}) => {
-    const restarted = await sweepDue(syncCtx, { graceMs: o.graceMs ?? options.sweepGraceMs ?? 30_000 });
+    const started = await sweepDue(syncCtx, { graceMs: o.graceMs ?? options.sweepGraceMs ?? 30_000 });
     const repaired = o.drift ? await observeDrift(syncCtx, cursor) : 0;
-    return { restarted, repaired };
+    return { restarted: started.length, started, repaired };
   };
   const interval = options.sweepIntervalMs ?? 5_000;
   const timer =

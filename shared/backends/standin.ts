@@ -4,7 +4,7 @@
  * `enacted` before real drivers exist, and lets tests inject faults a real peer cannot produce on
  * demand. Resources are found by a name derived from the object id, so creates are idempotent.
  */
-import { RetryableBackendError } from '../errors';
+import { RetryableBackendError, TerminalBackendError } from '../errors';
 import type { StoredObject } from '../store/store';
 import type { DriverContext, DriverRouter, ExternalClient, Handle, Observation } from './driver';
 
@@ -18,6 +18,8 @@ export interface StandInOptions {
   settleMs?: number;
   /** Kinds that have a back-end presence. */
   kinds?: readonly string[];
+  /** Kinds whose create/update fails every time, retryably or terminally (fault injection). */
+  failKinds?: Readonly<Record<string, 'retryable' | 'terminal'>>;
   random?: () => number;
 }
 
@@ -58,12 +60,13 @@ export class StandInCloud implements DriverRouter {
       errorRate: options.errorRate ?? 0,
       settleMs: options.settleMs ?? 0,
       kinds: options.kinds ?? STAND_IN_KINDS,
+      failKinds: options.failKinds ?? {},
       random: options.random ?? Math.random,
     };
     this.client = {
       observe: (obj) => this.call('observe', () => this.observe(obj)),
-      create: (obj) => this.call('create', () => this.create(obj)),
-      update: (obj) => this.call('update', () => this.update(obj)),
+      create: (obj) => this.call('create', () => this.failIfAsked(obj) ?? this.create(obj)),
+      update: (obj) => this.call('update', () => this.failIfAsked(obj) ?? this.update(obj)),
       delete: (obj) => this.call('delete', () => this.remove(obj)),
     };
   }
@@ -98,6 +101,14 @@ export class StandInCloud implements DriverRouter {
       throw new RetryableBackendError(`stand-in: injected failure on ${op}`);
     }
     return fn();
+  }
+
+  private failIfAsked(obj: StoredObject): undefined {
+    const mode = this.options.failKinds[obj.kind];
+    if (mode === undefined) return undefined;
+    this.calls.failures++;
+    if (mode === 'terminal') throw new TerminalBackendError(`stand-in: ${obj.kind} rejected (quota exceeded)`);
+    throw new RetryableBackendError(`stand-in: ${obj.kind} back-end unavailable`);
   }
 
   private observe(obj: StoredObject): Observation {

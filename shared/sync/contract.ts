@@ -32,7 +32,7 @@ export interface WorkflowStarter {
 
 /** A change to one object as the dispatcher sees it (a stream record, unmarshalled). */
 export interface ObjectChange {
-  /** Stream record id, reported back in batch item failures. */
+  /** Stream record id (the dispatcher maps it back to the sequence number Lambda wants in batch item failures). */
   readonly eventId: string;
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   readonly keys: { readonly PK: string; readonly SK: string };

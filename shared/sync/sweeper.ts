@@ -20,26 +20,27 @@ export interface SweepOptions {
   readonly limit?: number;
 }
 
-/** Restart every object whose synchronizer work is due. Returns how many were started. */
-export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Promise<number> {
+/** Restart every object whose synchronizer work is due. Returns the names of the executions started. */
+export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Promise<string[]> {
   const now = ctx.clock();
   const dueBy = options.dueBy ?? new Date(now.getTime() - (options.graceMs ?? 30_000)).toISOString();
   const due = await ctx.store.listDue(dueBy, options.limit ?? 200);
-  if (due.length === 0) return 0;
+  if (due.length === 0) return [];
   const objects = await ctx.store.getMany(due);
   const stamp = now.getTime().toString(36);
-  let started = 0;
+  const started: string[] = [];
   for (const obj of objects.values()) {
     if (!needsSynchronizer(obj)) continue;
-    const outcome = await ctx.starter.start(executionName(obj, `s${stamp}`), {
+    const name = executionName(obj, `s${stamp}`);
+    const outcome = await ctx.starter.start(name, {
       kind: obj.kind,
       id: obj.id,
       version: obj.version,
       reason: 'sweep',
     });
-    if (outcome === 'started') started++;
+    if (outcome === 'started') started.push(name);
   }
-  if (started > 0) ctx.log.info('sweeper restarted objects', { started, due: due.length });
+  if (started.length > 0) ctx.log.info('sweeper restarted objects', { started: started.length, due: due.length });
   return started;
 }
 

@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/api/handler';
-import { type ComposedApi, composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
-import type { Logger } from '../../shared/api/errors';
 import { bootstrap } from '../../infra/local/bootstrap';
 import { type DevServer, startDevServer } from '../../infra/local/dev-server';
+import { type ComposedApi, composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
+import type { Logger } from '../../shared/api/errors';
+import type { WorkflowStarter } from '../../shared/sync/contract';
 
 /** Credentials of the admin every test stack starts with. */
 export const ADMIN_EMAIL = 'admin@example.com';
@@ -35,19 +36,26 @@ export interface TestStack {
   /** Log lines written by the API (errors, failed logins). */
   readonly logs: string[];
   /** Send a request; `body` objects are JSON-encoded, strings sent as is. */
-  request(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<HttpResult>;
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<HttpResult>;
   close(): Promise<void>;
 }
 
 /** The DynamoDB Local endpoint of this test run. */
 export function testEndpoint(): string {
   const endpoint = process.env.XOS_TEST_DYNAMODB_ENDPOINT;
-  if (!endpoint) throw new Error('XOS_TEST_DYNAMODB_ENDPOINT is not set: run through jest (global setup starts DynamoDB Local)');
+  if (!endpoint)
+    throw new Error('XOS_TEST_DYNAMODB_ENDPOINT is not set: run through jest (global setup starts DynamoDB Local)');
   return endpoint;
 }
 
 /** Start a stack. */
-export async function startTestStack(options: { tokenTtlSeconds?: number } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { tokenTtlSeconds?: number; starter?: WorkflowStarter } = {},
+): Promise<TestStack> {
   const endpoint = testEndpoint();
   const tableName = `xos-test-${randomBytes(6).toString('hex')}`;
   const logs: string[] = [];
@@ -56,9 +64,22 @@ export async function startTestStack(options: { tokenTtlSeconds?: number } = {})
     info: (message, detail) => logs.push(JSON.stringify({ level: 'INFO', message, ...detail })),
   };
   const tokenSecret = randomBytes(32).toString('base64url');
-  const composed = composeApi({ tableName, dynamodbEndpoint: endpoint, tokenSecret, tokenTtlSeconds: options.tokenTtlSeconds, log });
+  const composed = composeApi({
+    tableName,
+    dynamodbEndpoint: endpoint,
+    tokenSecret,
+    tokenTtlSeconds: options.tokenTtlSeconds,
+    log,
+    starter: options.starter,
+  });
   const client = new DynamoDBClient(dynamoClientConfig(endpoint));
-  await bootstrap({ client, tableName, objects: composed.objects, adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
+  await bootstrap({
+    client,
+    tableName,
+    objects: composed.objects,
+    adminEmail: ADMIN_EMAIL,
+    adminPassword: ADMIN_PASSWORD,
+  });
   const server = await startDevServer(makeHandler(() => composed));
 
   const request: TestStack['request'] = async (method, path, opts = {}) => {
