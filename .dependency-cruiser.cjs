@@ -10,7 +10,8 @@ module.exports = {
   forbidden: [
     {
       name: 'core-no-aws-sdk',
-      comment: 'The core is runtime-neutral: AWS SDK, aws-lambda, middy and CDK live at the edge (shared/adapters, functions, infra).',
+      comment:
+        'The core is runtime-neutral: AWS SDK, aws-lambda, middy and CDK live at the edge (shared/adapters, functions, infra).',
       severity: 'error',
       from: { path: '^shared/', pathNot: '^shared/adapters/' },
       to: { path: '(@aws-sdk|aws-lambda|@middy|aws-cdk-lib|constructs)' },

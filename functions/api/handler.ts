@@ -9,9 +9,10 @@ import type { ApiRequest } from '../../shared/api/http';
 
 /** Translate an API Gateway v2 event into the core's request. */
 export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string): ApiRequest {
-  const headers: Record<string, string> = {};
+  // Null prototypes: a parameter named "__proto__" must arrive as a parameter (and be refused), not vanish.
+  const headers: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) query[k] = v;
   const body =
     event.body === undefined

@@ -27,11 +27,12 @@ const MAX_RAW_BODY = 1024 * 1024;
 /** Build the v2 event of a request. */
 export function toEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
+  // Null prototypes: "__proto__" or "toString" are ordinary parameter names here.
+  const headers: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const query: Record<string, string> = Object.create(null);
+  for (const [k, v] of url.searchParams) query[k] = Object.hasOwn(query, k) ? `${query[k]},${v}` : v;
   const now = Date.now();
   return {
     version: '2.0',

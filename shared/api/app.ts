@@ -63,13 +63,11 @@ export function createApi(deps: ApiDependencies): Api {
       if (!model || extra !== undefined) throw new NotFoundError(`no route ${path}`);
       const caller = authenticate(deps, req);
       if (id === undefined || id === '') return await collection(deps, model, req, caller);
-      if (action === 'history')
-        return await onlyAsync(req, ['GET'], () => history(deps, model, decodeURIComponent(id), req));
-      if (action === 'resync') {
-        return await onlyAsync(req, ['POST'], () => resync(deps, model, decodeURIComponent(id), caller));
-      }
+      const objectId = parseId(model, id);
+      if (action === 'history') return await onlyAsync(req, ['GET'], () => history(deps, model, objectId, req));
+      if (action === 'resync') return await onlyAsync(req, ['POST'], () => resync(deps, model, objectId, caller));
       if (action !== undefined) throw new NotFoundError(`no route ${path}`);
-      return await member(deps, model, decodeURIComponent(id), req, caller);
+      return await member(deps, model, objectId, req, caller);
     } catch (err) {
       return errorResponse(err, req.requestId, deps.log);
     }
@@ -79,7 +77,7 @@ export function createApi(deps: ApiDependencies): Api {
 async function collection(deps: ApiDependencies, model: Model, req: ApiRequest, caller: Caller): Promise<ApiResponse> {
   switch (req.method) {
     case 'GET': {
-      const page = await deps.objects.list(model, { ...req.query });
+      const page = await deps.objects.list(model, Object.assign(Object.create(null), req.query));
       return json(200, { items: page.items.map((o) => toWire(model, o)), next_cursor: page.next_cursor });
     }
     case 'POST': {
@@ -189,6 +187,20 @@ function authenticate(deps: ApiDependencies, req: ApiRequest): Caller {
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new UnauthorizedError('authorization must be a Bearer token');
   return deps.tokens.verify(match[1] as string);
+}
+
+const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** An object id from the path: anything that is not an id names no object (404, no storage call). */
+function parseId(model: Model, raw: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    id = raw;
+  }
+  if (!OBJECT_ID.test(id)) throw new NotFoundError(`${model.kind} ${id.slice(0, 64)} not found`);
+  return id;
 }
 
 function requireAdmin(caller: Caller): void {

@@ -125,6 +125,12 @@ function isIp(s: string): boolean {
   return s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s) && s.length <= 45;
 }
 
+/** Lone UTF-16 surrogates cannot be stored as UTF-8: refuse them as input. */
+function wellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+const WELL_FORMED = 'must be valid Unicode text';
+
 interface StringOptions extends BaseOptions<string> {
   /** Maximum length in characters (XOS max_length). */
   max?: number;
@@ -134,7 +140,7 @@ interface StringOptions extends BaseOptions<string> {
 /** A short string (XOS CharField). Leading/trailing whitespace is refused, as XOS "stripped". */
 export function str<const O extends StringOptions>(help: string, options?: O): Field<string, Nullable<O>> {
   const max = options?.max ?? 200;
-  let schema = z.string().max(max, `must be at most ${max} characters`);
+  let schema = z.string().max(max, `must be at most ${max} characters`).refine(wellFormed, WELL_FORMED);
   const format = options?.format;
   if (format) schema = schema.refine(FORMAT_CHECKS[format].test, FORMAT_CHECKS[format].message);
   return make('string', schema, help, options, { maxLength: max, format });
@@ -143,7 +149,8 @@ export function str<const O extends StringOptions>(help: string, options?: O): F
 /** Long text (XOS TextField), capped so an item always fits DynamoDB's 400 KB. */
 export function text<const O extends BaseOptions<string>>(help: string, options?: O): Field<string, Nullable<O>> {
   const max = 16_384;
-  return make('text', z.string().max(max, `must be at most ${max} characters`), help, options, { maxLength: max });
+  const schema = z.string().max(max, `must be at most ${max} characters`).refine(wellFormed, WELL_FORMED);
+  return make('text', schema, help, options, { maxLength: max });
 }
 
 interface NumberOptions extends BaseOptions<number> {
@@ -161,7 +168,14 @@ export function int<const O extends NumberOptions>(help: string, options?: O): F
 
 /** A finite floating-point number. */
 export function float<const O extends NumberOptions>(help: string, options?: O): Field<number, Nullable<O>> {
-  let schema = z.number().refine(Number.isFinite, 'must be a finite number');
+  // DynamoDB stores numbers of magnitude 1e-130 to 1e126 (and 0): anything else is refused here, not there.
+  let schema = z
+    .number()
+    .refine(Number.isFinite, 'must be a finite number')
+    .refine(
+      (n) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126),
+      'must be 0 or of magnitude 1e-130 to 1e126',
+    );
   if (options?.min !== undefined)
     schema = schema.refine((n) => n >= (options.min as number), `must be >= ${options.min}`);
   if (options?.max !== undefined)

@@ -17,8 +17,15 @@ export const MAX_LIMIT = 1000;
 /** Most items examined for one page: bounds latency when in-memory filters reject most items. */
 export const MAX_EXAMINED = 5000;
 
+/** Object ids (ULIDs): a value of any other shape names no object and never reaches storage. */
+const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Longest unique-guard value worth looking up: longer ones exceed what any write could store. */
+const MAX_KEY_VALUE_CHARS = 1024;
+
 /** How a list request reads storage. */
 export type ListPlan =
+  | { readonly type: 'empty' }
   | { readonly type: 'id'; readonly id: string }
   | { readonly type: 'unique'; readonly field: string; readonly value: unknown }
   | { readonly type: 'index'; readonly index: IndexDefinition; readonly partitions: readonly string[] };
@@ -33,15 +40,17 @@ export interface ListPage {
 export function planList(model: Model, filters: readonly Filter[]): ListPlan {
   const exact = filters.filter((f) => f.op === 'exact' && f.value !== null);
   const byId = exact.find((f) => f.field === 'id');
-  if (byId) return { type: 'id', id: String(byId.value) };
+  if (byId) return OBJECT_ID.test(String(byId.value)) ? { type: 'id', id: String(byId.value) } : { type: 'empty' };
   for (const f of exact) {
     if (model.uniques.some((u) => u.fields.length === 1 && u.fields[0] === f.field)) {
+      if (JSON.stringify(f.value).length > MAX_KEY_VALUE_CHARS) return { type: 'empty' };
       return { type: 'unique', field: f.field, value: f.value };
     }
   }
   for (const f of exact) {
     const slot = refSlot(model, f.field);
     if (slot !== undefined && typeof f.value === 'string') {
+      if (!OBJECT_ID.test(f.value)) return { type: 'empty' };
       return { type: 'index', index: refIndex(slot), partitions: [refPartition(model, f.field, f.value)] };
     }
   }
@@ -60,6 +69,7 @@ export async function listObjects(
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, binding);
   const plan = planList(model, filters);
 
+  if (plan.type === 'empty') return { items: [], next_cursor: null };
   if (plan.type !== 'index') {
     const id = plan.type === 'id' ? plan.id : await store.findUnique(model.kind, [plan.field], [plan.value]);
     const obj = id === undefined || (after !== undefined && id <= after) ? undefined : await store.get(model.kind, id);
@@ -142,7 +152,7 @@ function encodeCursor(after: string, binding: string): string {
 function decodeCursor(cursor: string, binding: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown; b?: unknown };
-    if (typeof parsed.a === 'string' && parsed.b === binding) return parsed.a;
+    if (typeof parsed.a === 'string' && OBJECT_ID.test(parsed.a) && parsed.b === binding) return parsed.a;
   } catch {
     // fall through to the validation error
   }

@@ -94,10 +94,20 @@ export class ObjectService {
       updated: this.clock().toISOString(),
     };
     const refs = liveRefsOf(model, next);
-    const ctx = await this.validationContext(next, refs, caller);
+    // Only references set by this write must be live; one kept from before may point at an
+    // object being deleted (a permitted slice of a network, say): its deletion is handled there.
+    const changed = refs.filter((r) => !refIsUnchanged(current, r));
+    const ctx = await this.validationContext(next, refs, caller, new Set(changed));
+    // Reference lists forget members deleted since (they are not indexed, so the delete could not).
+    for (const [name, field] of Object.entries(model.allFields)) {
+      if (field.type !== 'refs' || !Array.isArray(next[name])) continue;
+      next[name] = (next[name] as string[]).filter((id) => {
+        const target = ctx.loaded.get(id);
+        return target !== undefined && !target.deleted;
+      });
+    }
     this.runValidators(model, next, ctx);
     await this.hashSecrets(model, next, current);
-    const changed = refs.filter((r) => !refIsUnchanged(current, r));
     await this.store.replace([{ before: current, after: next }], changed);
     return next;
   }
@@ -157,7 +167,37 @@ export class ObjectService {
     for (let i = 0; i < ordered.length; i += CASCADE_TRANSACTION_LIMIT) {
       await this.store.replace(ordered.slice(i, i + CASCADE_TRANSACTION_LIMIT), []);
     }
+    // A child created between our read of the dependents and the commit passed its live-parent
+    // check and was missed; none can commit after it (the parent is deleted now). Sweep them up.
+    await this.cascadeLateChildren(ordered.filter((c) => c.after.deleted).map((c) => c.after));
     return changes.get(root.id)?.after as StoredObject;
+  }
+
+  /** Cascade (or clear) live objects still referencing the given deleted objects. */
+  private async cascadeLateChildren(deleted: readonly StoredObject[]): Promise<void> {
+    const found = await Promise.all(deleted.map((obj) => this.dependents(obj)));
+    for (const { child, incoming } of found.flat()) {
+      const model = incoming.model;
+      try {
+        if (incoming.onDelete === 'cascade') await this.delete(model, child.id);
+        else if (incoming.onDelete === 'set_null') {
+          const fresh = await this.get(model, child.id);
+          if (fresh[incoming.field] !== null && !fresh.deleted) {
+            const now = this.clock().toISOString();
+            const after = {
+              ...fresh,
+              [incoming.field]: null,
+              version: fresh.version + 1,
+              updated: now,
+            } as StoredObject;
+            await this.store.replace([{ before: fresh, after }], []);
+          }
+        }
+        // protect: the delete was allowed before this child existed; the synchronizer reports it.
+      } catch (err) {
+        if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;
+      }
+    }
   }
 
   /** Newest-first sync history of an object (kept for a while after it is purged). */
@@ -205,6 +245,7 @@ export class ObjectService {
     obj: StoredObject,
     refs: readonly LiveRef[],
     caller: Caller,
+    mustBeLive?: ReadonlySet<LiveRef>,
   ): Promise<ValidationContext & { loaded: Map<string, StoredObject> }> {
     const loaded = new Map<string, StoredObject>();
     const ctx = {
@@ -215,19 +256,27 @@ export class ObjectService {
         return typeof id === 'string' ? loaded.get(id) : undefined;
       },
     };
-    await this.loadRefs(obj, refs, ctx);
+    await this.loadRefs(obj, refs, ctx, mustBeLive);
     return ctx;
   }
 
-  private async loadRefs(obj: StoredObject, refs: readonly LiveRef[], ctx: { loaded: Map<string, StoredObject> }) {
+  private async loadRefs(
+    obj: StoredObject,
+    refs: readonly LiveRef[],
+    ctx: { loaded: Map<string, StoredObject> },
+    mustBeLive?: ReadonlySet<LiveRef>,
+  ) {
     if (refs.length === 0) return;
     const found = await this.store.getMany(refs.map((r) => ({ kind: r.kind, id: r.id })));
     const errors: FieldErrors = {};
     for (const r of refs) {
       const target = found.get(r.id);
-      if (!target || target.kind !== r.kind) errors[r.field] = `no ${r.kind} with id ${r.id}`;
-      else if (target.deleted && target.id !== obj.id) errors[r.field] = `${r.kind} ${r.id} is deleted`;
-      else ctx.loaded.set(r.id, target);
+      const strict = !mustBeLive || mustBeLive.has(r);
+      if (!target || target.kind !== r.kind) {
+        if (strict) errors[r.field] = `no ${r.kind} with id ${r.id}`;
+      } else if (target.deleted && target.id !== obj.id && strict) {
+        errors[r.field] = `${r.kind} ${r.id} is deleted`;
+      } else ctx.loaded.set(r.id, target);
     }
     if (Object.keys(errors).length > 0) throw new ValidationError('references must point at live objects', errors);
   }

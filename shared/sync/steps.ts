@@ -12,7 +12,7 @@ import { incomingRefs, outgoingRefs } from '../model/graph';
 import { requireModel } from '../model/registry';
 import { refIndex, refPartition, refSlot } from '../model/table';
 import type { ObjectService } from '../objects/service';
-import { POLICIES, type PolicyContext } from '../policies';
+import { POLICIES, type PolicyContext, SYNCHRONIZER } from '../policies';
 import type { HistoryEntry, ObjectRef, Store, StoredObject } from '../store/store';
 import { type ExecutionInput, executionName, type WorkflowStarter } from './contract';
 
@@ -118,9 +118,10 @@ async function history(
   step: string,
   outcome: HistoryEntry['outcome'],
   message: string,
+  at?: Date,
 ): Promise<void> {
   await ctx.store.appendHistory(obj.kind, obj.id, {
-    time: ctx.clock().toISOString(),
+    time: (at ?? ctx.clock()).toISOString(),
     version: obj.version,
     step,
     outcome,
@@ -241,7 +242,13 @@ export async function dependencies(
     let dep = loaded.get(r.id);
     let s = dependencyState(dep);
     if (s === 'ready') continue;
-    if (s === 'gone') return { status: 'stop' }; // its deletion cascades to this object: a new version follows
+    if (s === 'gone') {
+      // Normally the dependency's deletion already cascaded to this object (a newer version
+      // follows). A live object left referencing a deleted one (a create racing the delete) is
+      // healed here by the registry's on-delete rule.
+      await healOrphan(ctx, obj, r.field);
+      return { status: 'stop' };
+    }
     await ctx.store.addWaiter({ kind: r.kind, id: r.id }, ref(obj));
     dep = await ctx.store.get(r.kind, r.id);
     s = dependencyState(dep);
@@ -261,6 +268,20 @@ export async function dependencies(
     return { status: 'waiting', on: label(dep) };
   }
   return { status: 'ready' };
+}
+
+async function healOrphan(ctx: SyncContext, obj: StoredObject, field: string): Promise<void> {
+  const model = requireModel(obj.kind);
+  const rule = model.allFields[field]?.onDelete;
+  try {
+    if (rule === 'cascade') await ctx.objects.delete(model, obj.id);
+    else if (rule === 'set_null')
+      await ctx.objects.update(model, obj.id, 'patch', { [field]: null }, obj.version, SYNCHRONIZER);
+    else return;
+    ctx.log.info('healed an object left referencing a deleted one', { kind: obj.kind, id: obj.id, field, rule });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
 }
 
 async function wait(ctx: SyncContext, obj: StoredObject, state: ReconcileState, message: string): Promise<void> {
@@ -352,7 +373,9 @@ export async function record(state: ReconcileState, ctx: SyncContext): Promise<{
       if (err instanceof ConflictError) return { recorded: 'superseded' };
       throw err;
     }
-    await history(ctx, obj, state, 'Record', 'deleted', 'removed from the back-end and purged');
+    // Stamped with the moment of the purge, not of the history write (a parent may purge in between).
+    const purgedAt = ctx.clock();
+    await history(ctx, obj, state, 'Record', 'deleted', 'removed from the back-end and purged', purgedAt);
     await wake(ctx, obj);
     return { recorded: 'purged' };
   }

@@ -381,7 +381,7 @@ describe('routing', () => {
     expect(res.body.id).toBe(site.id);
   });
 
-  // BUG: shared/api/app.ts decodes the id with decodeURIComponent outside any guard (URIError -> 500),
+  // Regression (found by this suite, fixed): shared/api/app.ts decodes the id with decodeURIComponent outside any guard (URIError -> 500),
   // and passes ids of any length to DynamoDB (key over 2048 bytes -> ValidationException -> 500).
   test.each([
     ['a malformed percent-encoding', '%ZZ'],

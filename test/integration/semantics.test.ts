@@ -325,7 +325,7 @@ describe('cascading soft delete', () => {
     expect((await get('Privilege', privilege.id)).deleted).toBe(true);
   });
 
-  // BUG: shared/objects/service.ts INCOMING only follows ref/generic_ref fields, never `refs` lists,
+  // Regression (found by this suite, fixed): shared/objects/service.ts INCOMING only follows ref/generic_ref fields, never `refs` lists,
   // so a deleted slice stays in Network.permitted_slices_ids and every later write of the network
   // fails its live-reference check (400 on a field the caller did not touch).
   test('deleting a permitted slice leaves its network writable', async () => {
@@ -568,7 +568,7 @@ describe('concurrency', () => {
     expect((await listAll(stack, 'Site', { name__iexact: name })).length).toBe(1);
   });
 
-  // BUG (race): ObjectService.delete reads the dependents, then commits; a child created between the
+  // Regression (was a race, fixed by the post-commit rescan in ObjectService.delete): ObjectService.delete reads the dependents, then commits; a child created between the
   // two passes its live-reference ConditionCheck (the parent is still live) and is missed by the
   // cascade, leaving a live Slice whose site is deleted. Nothing in the delete transaction detects it.
   test('parallel creates referencing an object while it is deleted never leave a live dangling reference', async () => {
@@ -700,7 +700,7 @@ describe('list filters', () => {
     // Regression (fixed in ba3094f): inherited property names used to pass as fields.
     ['an inherited property name as a field', 'constructor', '1'],
     ['an inherited property name with an operator', 'toString__gt', '1'],
-    // BUG: the query map is built by plain assignment (functions/api/handler.ts toApiRequest and
+    // Regression (found by this suite, fixed): the query map is built by plain assignment (functions/api/handler.ts toApiRequest and
     // infra/local/dev-server.ts toEvent), so ?__proto__= sets a prototype and the filter vanishes.
     ['__proto__ as a field', '__proto__', '1'],
   ])('%s: 400 naming the parameter', async (_label, param, value) => {
@@ -726,7 +726,7 @@ describe('list filters', () => {
     expectError(otherKind, 400, 'validation_error');
   });
 
-  // BUG: list values reach DynamoDB keys unchecked: an id or unique value over the key size limit
+  // Regression (found by this suite, fixed): list values reach DynamoDB keys unchecked: an id or unique value over the key size limit
   // (2048 bytes) makes GetItem fail with ValidationException -> 500 (shared/objects/list.ts).
   test.each([
     ['id', 'A'.repeat(3000)],
@@ -738,7 +738,7 @@ describe('list filters', () => {
     else expectErrorShape(res);
   });
 
-  // BUG: decodeCursor (shared/objects/list.ts) trusts the position inside a cursor whose filter
+  // Regression (found by this suite, fixed): decodeCursor (shared/objects/list.ts) trusts the position inside a cursor whose filter
   // binding matches; the binding is not a secret, so a crafted position over DynamoDB's 1024-byte
   // sort-key limit reaches Query -> ValidationException -> 500.
   test('a crafted cursor (valid binding, over-long position): 400 naming cursor, never 500', async () => {
@@ -774,7 +774,7 @@ describe('bodies the store cannot hold are refused, never a 500', () => {
     },
   );
 
-  // BUG: numbers DynamoDB cannot store (|n| < 1e-130, > 9.99e125, or beyond 2^53 which the
+  // Regression (found by this suite, fixed): numbers DynamoDB cannot store (|n| < 1e-130, > 9.99e125, or beyond 2^53 which the
   // marshaller refuses) and JSON nested deeper than DynamoDB's 32 levels pass validation and fail
   // in the store -> 500. They must be a 400 (or be stored and read back unchanged).
   const deep = (() => {

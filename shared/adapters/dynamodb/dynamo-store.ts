@@ -232,7 +232,7 @@ export class DynamoStore implements Store {
     Object.entries(patch).forEach(([k, v], i) => {
       if (k === 'version' || k === 'id' || k === 'kind') throw new Error(`feedback may not write ${k}`);
       names[`#f${i}`] = k;
-      values[`:f${i}`] = v;
+      values[`:f${i}`] = encodeValue(current.kind, k, v);
       sets.push(`#f${i} = :f${i}`);
     });
     const removes: string[] = [];
@@ -483,14 +483,30 @@ function cancellationError(err: TransactionCanceledException, labels: Label[]): 
   return new ConflictError('a concurrent write touched the same objects; retry', undefined, err);
 }
 
+/**
+ * JSON fields are stored as JSON text: whatever a client puts in them (numbers beyond DynamoDB's
+ * range, deep nesting, empty keys) round-trips exactly, and nothing in them is ever a key.
+ */
+function encodeValue(kind: string, field: string, value: unknown): unknown {
+  return value !== null && value !== undefined && requireModel(kind).allFields[field]?.type === 'json'
+    ? JSON.stringify(value)
+    : value;
+}
+
 function toItem(obj: StoredObject): Record<string, AttributeValue> {
   const model = requireModel(obj.kind);
-  return marshall({ ...obj, ...indexAttributes(model, obj) }, { removeUndefinedValues: true });
+  const encoded: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) encoded[k] = encodeValue(obj.kind, k, v);
+  return marshall({ ...encoded, ...indexAttributes(model, obj) }, { removeUndefinedValues: true });
 }
 
 function fromItem(item: Record<string, AttributeValue>): StoredObject {
   const raw = unmarshall(item);
   for (const k of KEY_ATTRIBUTES) delete raw[k];
+  const model = typeof raw.kind === 'string' ? requireModel(raw.kind) : undefined;
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string' && model?.allFields[k]?.type === 'json') raw[k] = JSON.parse(v);
+  }
   return raw as StoredObject;
 }
 

@@ -26,7 +26,11 @@ export const Instance = defineModel({
       reverse: 'instances',
     }),
     node_id: ref('Node', 'The node to place the instance on (scheduler chooses if null).', { reverse: 'instances' }),
-    flavor_id: ref('Flavor', 'Flavor (size) of the instance.', { required: true, onDelete: 'protect', reverse: 'instances' }),
+    flavor_id: ref('Flavor', 'Flavor (size) of the instance.', {
+      required: true,
+      onDelete: 'protect',
+      reverse: 'instances',
+    }),
     parent_id: ref('Instance', 'Parent VM of a container_vm instance.', { onDelete: 'cascade', reverse: 'instance' }),
   },
   shards: 4,
