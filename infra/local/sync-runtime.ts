@@ -99,7 +99,7 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
   });
   const syncCtx = ctx;
   const poller = new StreamPoller({
-    handler: makeDispatchHandler(() => workflows),
+    handler: makeDispatchHandler(() => workflows, { log }),
     tableName: options.tableName,
     endpoint: options.endpoint,
     startingPosition: 'LATEST',

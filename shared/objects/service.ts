@@ -54,10 +54,17 @@ export class ObjectService {
       version: 1,
       deleted: false,
     };
+    // Derivations fill only what is missing, so they run twice: first without the references
+    // (the caller-derived ones, e.g. creator_id, join the one batch read), then with them loaded
+    // (e.g. Instance.name from its slice).
+    const noRefs: ValidationContext = { caller, ref: () => undefined };
+    const pending = model.deriveOnCreate ? { ...obj } : obj;
+    model.deriveOnCreate?.(pending, noRefs);
+    for (const [k, v] of Object.entries(pending)) if (v !== null && v !== undefined) obj[k] = v;
     const refs = liveRefsOf(model, obj);
     const ctx = await this.validationContext(obj, refs, caller);
     model.deriveOnCreate?.(obj, ctx);
-    // Derivation may add references (e.g. creator from the caller): those must be live too.
+    // A derivation that needed a loaded reference may add another reference: those must be live too.
     const derivedRefs = liveRefsOf(model, obj).filter((r) => !refs.some((x) => x.field === r.field && x.id === r.id));
     if (derivedRefs.length > 0) await this.loadRefs(obj, derivedRefs, ctx);
     this.runValidators(model, obj, ctx);

@@ -28,6 +28,7 @@ import {
   renderApiMarkdown,
   writeResults,
 } from './report';
+import { renderSyncMarkdown, runSyncBench, type SyncBenchResult } from './sync';
 
 /** A benchmark part: runs, returns its results, says whether they are valid, renders its tables. */
 interface Part<T> {
@@ -42,8 +43,14 @@ const apiPart: Part<ApiBenchResult> = {
   markdown: renderApiMarkdown,
 };
 
+const syncPart: Part<SyncBenchResult> = {
+  run: (ctx) => runSyncBench(ctx),
+  valid: (r) => r.valid,
+  markdown: renderSyncMarkdown,
+};
+
 // biome-ignore lint/suspicious/noExplicitAny: parts differ in their result types
-const PARTS: Record<string, Part<any>> = { api: apiPart };
+const PARTS: Record<string, Part<any>> = { api: apiPart, sync: syncPart };
 
 interface Options {
   quick: boolean;
@@ -54,7 +61,7 @@ interface Options {
 
 function usage(): string {
   return [
-    'usage: npm run bench -- [--quick] [--parts api] [--out DIR] [--no-docs]',
+    'usage: npm run bench -- [--quick] [--parts api,sync] [--out DIR] [--no-docs]',
     `parts: ${Object.keys(PARTS).join(', ')}`,
   ].join('\n');
 }

@@ -53,6 +53,8 @@ type Label =
   | { type: 'ref'; ref: LiveRef };
 
 const MAX_TRANSACTION_ITEMS = 100;
+/** Attempts of a transaction that only collided with concurrent transactions. */
+const TRANSACTION_CONFLICT_ATTEMPTS = 4;
 const MAX_BATCH_GET = 100;
 
 /** Counts calls per DynamoDB operation (for the benchmark's calls-per-request figure). */
@@ -440,12 +442,24 @@ export class DynamoStore implements Store {
         `the write touches ${items.length} items; at most ${MAX_TRANSACTION_ITEMS} fit one transaction`,
       );
     }
-    this.calls.add('TransactWriteItems');
-    try {
-      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
-    } catch (err) {
-      if (err instanceof TransactionCanceledException) throw cancellationError(err, labels);
-      throw err;
+    // One token for all attempts: a retry of a transaction that did commit is a no-op.
+    const token = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      this.calls.add('TransactWriteItems');
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: token }));
+        return;
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        // Only a collision with a concurrent transaction on the same items (e.g. two creates
+        // checking the same parent) is retried, with jittered backoff; a failed condition is final.
+        const reasons = err.CancellationReasons ?? [];
+        const onlyConflicts = reasons.every((r) => r.Code === 'None' || r.Code === 'TransactionConflict');
+        const conflicted = reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!onlyConflicts || !conflicted || attempt >= TRANSACTION_CONFLICT_ATTEMPTS)
+          throw cancellationError(err, labels);
+        await sleep(Math.random() * 25 * 2 ** attempt);
+      }
     }
   }
 }
