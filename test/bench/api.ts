@@ -286,13 +286,7 @@ export async function runApiBench(
   const rawCount = (await rawQuery(siteIds[0] as string)).Items?.length ?? 0;
   if (rawCount !== expectedItems)
     problems.push(`sanity: raw query returned ${rawCount} items (expected ${expectedItems})`);
-  const batchGet = (kind: string, id: string) =>
-    raw.send(
-      new BatchGetItemCommand({
-        RequestItems: { [tableName]: { Keys: [marshall(objectKey(kind, id))], ConsistentRead: true } },
-      }),
-    );
-  const batchGet2 = (kindA: string, idA: string, kindB: string, idB: string) =>
+  const batchGetPair = (kindA: string, idA: string, kindB: string, idB: string) =>
     raw.send(
       new BatchGetItemCommand({
         RequestItems: {
@@ -316,7 +310,7 @@ export async function runApiBench(
   // checks that both references are live.
   const createSequence = async () => {
     const obj = rawSlice();
-    await batchGet2('Site', createSiteId, 'User', adminId);
+    await batchGetPair('Site', createSiteId, 'User', adminId);
     await raw.send(
       new TransactWriteItemsCommand({
         ClientRequestToken: randomUUID(),
