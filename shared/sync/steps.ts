@@ -379,7 +379,8 @@ export async function record(state: ReconcileState, ctx: SyncContext): Promise<{
     await wake(ctx, obj);
     return { recorded: 'purged' };
   }
-  const { client } = await driverFor(ctx, obj);
+  // The Sync step's handle says whether a back-end holds the object (no second read of its relatives).
+  const inBackend = (state.sync?.handle ?? null) !== null || obj.backend_need_delete === true;
   const written = await feedback(ctx, obj, {
     ...(state.sync?.feedback ?? {}),
     ...(state.check?.feedback ?? {}),
@@ -387,7 +388,7 @@ export async function record(state: ReconcileState, ctx: SyncContext): Promise<{
     backend_status: 'OK',
     backend_code: 1,
     backend_handle: state.sync?.handle ?? (obj.backend_handle as Handle | null) ?? null,
-    backend_need_delete: client !== undefined || obj.backend_need_delete === true,
+    backend_need_delete: inBackend,
     backend_register: { failures: 0, last_success: now, next_run: null, version: obj.version },
   });
   if (!written) return { recorded: 'superseded' };
