@@ -60,7 +60,18 @@ export interface Store {
    * `current.version`, so an old execution can never record over a newer desired state. Returns the
    * merged object; ConflictError when the version moved or the object is gone.
    */
-  recordFeedback(current: StoredObject, patch: Readonly<Record<string, unknown>>): Promise<StoredObject>;
+  recordFeedback(
+    current: StoredObject,
+    patch: Readonly<Record<string, unknown>>,
+    options?: { releaseLease?: boolean },
+  ): Promise<StoredObject>;
+  /**
+   * Take the reconcile lease of `current.version` for `owner` until `until`: atomic, so at most one
+   * execution works on an object at a time. Succeeds when there is no lease, it expired (`now`),
+   * or `owner` holds it already; returns the object, or undefined when the lease is held or the
+   * version moved.
+   */
+  acquireLease(current: StoredObject, owner: string, until: string, now: string): Promise<StoredObject | undefined>;
   /** Remove a deleted object and its unique guards for good (after back-end removal). */
   purge(obj: StoredObject): Promise<void>;
   /** Append a sync-history entry to an object. */

@@ -102,9 +102,10 @@ async function feedback(
   ctx: SyncContext,
   obj: StoredObject,
   patch: Record<string, unknown>,
+  options?: { releaseLease?: boolean },
 ): Promise<StoredObject | undefined> {
   try {
-    return await ctx.store.recordFeedback(obj, patch);
+    return await ctx.store.recordFeedback(obj, patch, options);
   } catch (err) {
     if (err instanceof ConflictError) return undefined;
     throw err;
@@ -152,8 +153,14 @@ export async function load(state: ReconcileState, ctx: SyncContext): Promise<Non
     else if (policyDirty) action = 'policy';
     else return { action: 'stop', why: 'already in sync' };
   }
-  const reg = register(obj);
-  const leased = await feedback(ctx, obj, {
+  // One execution per object at a time: the lease is taken atomically; a second execution of
+  // the same version (a wake-up racing the stream's start, a sweep) stops here. An expired lease
+  // (its execution crashed) is taken over.
+  const owner = state.execution ?? `${state.kind}-${state.id}-v${state.version}`;
+  const leased = await ctx.store.acquireLease(obj, owner, later(ctx, ctx.options.leaseMs), ctx.clock().toISOString());
+  if (!leased) return { action: 'stop', why: 'another execution holds the lease, or a newer version took over' };
+  const reg = register(leased);
+  const recorded = await feedback(ctx, leased, {
     backend_register: {
       ...reg,
       version: obj.version,
@@ -162,7 +169,7 @@ export async function load(state: ReconcileState, ctx: SyncContext): Promise<Non
       next_run: later(ctx, ctx.options.leaseMs),
     },
   });
-  if (!leased) return { action: 'stop', why: 'a newer version took over' };
+  if (!recorded) return { action: 'stop', why: 'a newer version took over' };
   return { action, why: state.reason };
 }
 
@@ -224,14 +231,18 @@ export async function dependencies(
   ctx: SyncContext,
 ): Promise<NonNullable<ReconcileState['deps']>> {
   const obj = await current(ctx, state);
-  if (!obj || state.load?.action === 'policy') return { status: 'stop' };
+  if (!obj) return { status: 'stop' };
+  if (state.load?.action === 'policy') {
+    await feedback(ctx, obj, {}, { releaseLease: true }); // policies only: this execution is done
+    return { status: 'stop' };
+  }
   if (state.load?.action === 'delete') {
     const child = await firstDependent(ctx, obj);
     if (!child) return { status: 'ready' };
     await ctx.store.addWaiter(ref(child), ref(obj));
-    // Re-check after registering: the child may have been purged in between (no lost wake-up).
-    if (!(await ctx.store.get(child.kind, child.id))) return { status: 'ready' };
     await wait(ctx, obj, state, `waiting for ${label(child)} to be deleted`);
+    // The child may have been purged between the query and the waiter: then nobody wakes us.
+    if (!(await ctx.store.get(child.kind, child.id))) await restartSelf(ctx, obj);
     return { status: 'waiting', on: label(child) };
   }
   const model = requireModel(obj.kind);
@@ -239,35 +250,48 @@ export async function dependencies(
   if (refs.length === 0) return { status: 'ready' };
   const loaded = await ctx.store.getMany(refs);
   for (const r of refs) {
-    let dep = loaded.get(r.id);
-    let s = dependencyState(dep);
+    const dep = loaded.get(r.id);
+    const s = dependencyState(dep);
     if (s === 'ready') continue;
-    if (s === 'gone') {
+    if (s === 'gone' || !dep) {
       // Normally the dependency's deletion already cascaded to this object (a newer version
       // follows). A live object left referencing a deleted one (a create racing the delete) is
       // healed here by the registry's on-delete rule.
       await healOrphan(ctx, obj, r.field);
+      await feedback(ctx, obj, {}, { releaseLease: true });
       return { status: 'stop' };
     }
+    // Register the waiter, then record the outcome and release the lease, then look again: a
+    // wake-up arriving before the release finds the lease held and stops, so if the dependency
+    // moved meanwhile, this execution restarts the object itself (no lost wake-up).
     await ctx.store.addWaiter({ kind: r.kind, id: r.id }, ref(obj));
-    dep = await ctx.store.get(r.kind, r.id);
-    s = dependencyState(dep);
-    if (s === 'ready') continue;
-    if (s === 'gone' || !dep) return { status: 'stop' };
     if (s === 'blocked') {
       const message = `Failed due to error in ${label(dep)}: ${String(dep.backend_status)}`;
-      await feedback(ctx, obj, {
-        backend_code: 2,
-        backend_status: message.slice(0, 1024),
-        backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
-      });
+      await feedback(
+        ctx,
+        obj,
+        {
+          backend_code: 2,
+          backend_status: message.slice(0, 1024),
+          backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
+        },
+        { releaseLease: true },
+      );
       await history(ctx, obj, state, 'Dependencies', 'error', message);
-      return { status: 'blocked', on: label(dep) };
+    } else {
+      await wait(ctx, obj, state, `waiting for ${label(dep)}`);
     }
-    await wait(ctx, obj, state, `waiting for ${label(dep)}`);
-    return { status: 'waiting', on: label(dep) };
+    const now = dependencyState(await ctx.store.get(r.kind, r.id));
+    if (now !== s) await restartSelf(ctx, obj);
+    return { status: s, on: label(dep) };
   }
   return { status: 'ready' };
+}
+
+/** Start this object again (its dependency moved while this execution was recording that it waits). */
+async function restartSelf(ctx: SyncContext, obj: StoredObject): Promise<void> {
+  const input = { kind: obj.kind, id: obj.id, version: obj.version, reason: 'wake' as const };
+  await ctx.starter.start(executionName(obj, `w${ctx.clock().getTime().toString(36)}x`), input);
 }
 
 async function healOrphan(ctx: SyncContext, obj: StoredObject, field: string): Promise<void> {
@@ -285,11 +309,16 @@ async function healOrphan(ctx: SyncContext, obj: StoredObject, field: string): P
 }
 
 async function wait(ctx: SyncContext, obj: StoredObject, state: ReconcileState, message: string): Promise<void> {
-  await feedback(ctx, obj, {
-    backend_code: 0,
-    backend_status: message,
-    backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
-  });
+  await feedback(
+    ctx,
+    obj,
+    {
+      backend_code: 0,
+      backend_status: message,
+      backend_register: { ...register(obj), version: obj.version, next_run: later(ctx, ctx.options.waitRecheckMs) },
+    },
+    { releaseLease: true },
+  );
   await history(ctx, obj, state, 'Dependencies', 'waiting', message);
 }
 
@@ -381,16 +410,21 @@ export async function record(state: ReconcileState, ctx: SyncContext): Promise<{
   }
   // The Sync step's handle says whether a back-end holds the object (no second read of its relatives).
   const inBackend = (state.sync?.handle ?? null) !== null || obj.backend_need_delete === true;
-  const written = await feedback(ctx, obj, {
-    ...(state.sync?.feedback ?? {}),
-    ...(state.check?.feedback ?? {}),
-    enacted_version: obj.version,
-    backend_status: 'OK',
-    backend_code: 1,
-    backend_handle: state.sync?.handle ?? (obj.backend_handle as Handle | null) ?? null,
-    backend_need_delete: inBackend,
-    backend_register: { failures: 0, last_success: now, next_run: null, version: obj.version },
-  });
+  const written = await feedback(
+    ctx,
+    obj,
+    {
+      ...(state.sync?.feedback ?? {}),
+      ...(state.check?.feedback ?? {}),
+      enacted_version: obj.version,
+      backend_status: 'OK',
+      backend_code: 1,
+      backend_handle: state.sync?.handle ?? (obj.backend_handle as Handle | null) ?? null,
+      backend_need_delete: inBackend,
+      backend_register: { failures: 0, last_success: now, next_run: null, version: obj.version },
+    },
+    { releaseLease: true },
+  );
   if (!written) return { recorded: 'superseded' };
   await history(ctx, obj, state, 'Record', 'ok', 'OK');
   await wake(ctx, obj);
@@ -421,18 +455,23 @@ async function recordFailure(
   const failures = (reg.version === obj.version ? (reg.failures ?? 0) : 0) + 1;
   const previous = reg.last_error;
   const nextRun = terminal ? null : later(ctx, backoffMs(failures, ctx.options, ctx.random));
-  const written = await feedback(ctx, obj, {
-    backend_code: 2,
-    backend_status: (previous ? `${previous} // ${message}` : message).slice(0, 1024),
-    backend_register: {
-      version: obj.version,
-      failures,
-      last_failure: ctx.clock().toISOString(),
-      last_error: message.slice(0, 500),
-      next_run: nextRun,
-      terminal,
+  const written = await feedback(
+    ctx,
+    obj,
+    {
+      backend_code: 2,
+      backend_status: (previous ? `${previous} // ${message}` : message).slice(0, 1024),
+      backend_register: {
+        version: obj.version,
+        failures,
+        last_failure: ctx.clock().toISOString(),
+        last_error: message.slice(0, 500),
+        next_run: nextRun,
+        terminal,
+      },
     },
-  });
+    { releaseLease: true },
+  );
   if (!written) return { recorded: 'superseded' };
   const outcome = terminal ? 'error' : 'retrying';
   await history(

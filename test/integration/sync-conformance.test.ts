@@ -292,8 +292,11 @@ describe('lost events, crashes and drift', () => {
     await new Promise((r) => setTimeout(r, 400));
     s.sync.crash();
     await s.restart();
+    // The crashed executions' leases run out (1.5 s here), then the sweeper restarts their objects,
+    // as the runtime's sweeper timer does.
     await eventually(
       async () => {
+        await s.sync.sweep({ graceMs: 0 });
         await s.sync.settle();
         for (const i of instances)
           expect(await s.get('instances', i.id)).toMatchObject({ backend_code: 1, enacted_version: 1 });

@@ -224,7 +224,39 @@ export class DynamoStore implements Store {
     return { items: (out.Items ?? []).map(fromItem), exhausted: out.LastEvaluatedKey === undefined };
   }
 
-  async recordFeedback(current: StoredObject, patch: Readonly<Record<string, unknown>>): Promise<StoredObject> {
+  async acquireLease(
+    current: StoredObject,
+    owner: string,
+    until: string,
+    now: string,
+  ): Promise<StoredObject | undefined> {
+    this.calls.add('UpdateItem');
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(objectKey(current.kind, current.id)),
+          UpdateExpression: 'SET lease_owner = :o, lease_until = :u, lease_version = :v',
+          // A lease binds one version: a newer version never waits for an older version's lease.
+          ConditionExpression:
+            'attribute_exists(PK) AND #version = :v AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o OR lease_version <> :v)',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':o': owner, ':u': until, ':v': current.version, ':now': now }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
+  }
+
+  async recordFeedback(
+    current: StoredObject,
+    patch: Readonly<Record<string, unknown>>,
+    options: { releaseLease?: boolean } = {},
+  ): Promise<StoredObject> {
     const model = requireModel(current.kind);
     const merged = { ...current, ...patch } as StoredObject;
     const attrs = indexAttributes(model, merged);
@@ -237,7 +269,7 @@ export class DynamoStore implements Store {
       values[`:f${i}`] = encodeValue(current.kind, k, v);
       sets.push(`#f${i} = :f${i}`);
     });
-    const removes: string[] = [];
+    const removes: string[] = options.releaseLease ? ['lease_owner', 'lease_until', 'lease_version'] : [];
     for (const key of [DIRTY_INDEX.partitionKey, DIRTY_INDEX.sortKey]) {
       names[`#${key}`] = key;
       if (attrs[key] === undefined) removes.push(`#${key}`);
