@@ -2,10 +2,12 @@
  * The local API Gateway: a node:http server that turns each request into an API Gateway HTTP API
  * (payload v2) event and calls the unchanged Lambda handler with it.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { localLambdaContext } from './lambda-context';
 
 /** A Lambda-shaped HTTP handler. */
 export type HttpLambda = (
@@ -64,23 +66,6 @@ export function toEvent(req: IncomingMessage, body: Buffer, requestId: string): 
   };
 }
 
-function lambdaContext(requestId: string): Context {
-  return {
-    awsRequestId: requestId,
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'xos-api-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:xos-api-local',
-    logGroupName: 'local',
-    logStreamName: 'local',
-    memoryLimitInMB: '1024',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 /** Serve `handler` on 127.0.0.1:`port` (0 picks a free port). */
 export function startDevServer(handler: HttpLambda, port = 0, host = '127.0.0.1'): Promise<DevServer> {
   const server = createServer((req, res) => {
@@ -104,7 +89,10 @@ export function startDevServer(handler: HttpLambda, port = 0, host = '127.0.0.1'
         return;
       }
       try {
-        const out = await handler(toEvent(req, Buffer.concat(chunks), requestId), lambdaContext(requestId));
+        const out = await handler(
+          toEvent(req, Buffer.concat(chunks), requestId),
+          localLambdaContext('xos-api-local', { requestId }),
+        );
         res.writeHead(out.statusCode ?? 200, out.headers as Record<string, string>);
         res.end(out.body ?? '');
       } catch {

@@ -6,7 +6,7 @@
  * first failed record, with a bounded number of retries per record; a record past that bound is
  * logged and skipped, the local stand-in for the on-failure destination (DLQ).
  */
-import { randomUUID } from 'node:crypto';
+
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -27,6 +27,7 @@ import type {
 import { dynamoClientConfig } from '../../shared/adapters/compose';
 import type { Logger } from '../../shared/api/errors';
 import { jsonLogger } from '../../shared/log/json-logger';
+import { localLambdaContext } from './lambda-context';
 
 /**
  * A Lambda handler for DynamoDB stream events (the dispatch handler, or any test handler); it may
@@ -366,7 +367,7 @@ export class StreamPoller {
     try {
       const response = await this.handler(
         { Records: batch },
-        lambdaContext(this.options.functionName ?? 'xos-dispatch'),
+        localLambdaContext(this.options.functionName ?? 'xos-dispatch', { timeoutMs: 300_000 }),
       );
       failedAt = firstFailure(batch, response);
       reason = 'reported in batchItemFailures';
@@ -477,22 +478,4 @@ function keysOf(record: DynamoDBRecord): Record<string, string | undefined> {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 300_000;
-  return {
-    awsRequestId: randomUUID(),
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    memoryLimitInMB: '1024',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -5,13 +5,14 @@
  * StartExecution), are bounded in concurrency, and stay listable with their status, output,
  * error and a compact event history.
  */
-import { randomUUID } from 'node:crypto';
+
 import type { Context } from 'aws-lambda';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { Logger } from '../../shared/api/errors';
 import { jsonLogger } from '../../shared/log/json-logger';
 import { type AslDefinition, substituteDefinition, validateDefinition } from '../../shared/sync/asl';
 import type { ExecutionInput, WorkflowStarter } from '../../shared/sync/contract';
+import { localLambdaContext } from './lambda-context';
 
 installPromiseWithResolvers();
 
@@ -335,7 +336,7 @@ export class LocalWorkflows implements WorkflowStarter {
     const timeoutMs =
       typeof task.state.TimeoutSeconds === 'number' ? task.state.TimeoutSeconds * 1000 : DEFAULT_TASK_TIMEOUT_MS;
     const call = Promise.resolve().then(() =>
-      target.handler(event, lambdaContext(target.functionName, target.functionArn, timeoutMs)),
+      target.handler(event, localLambdaContext(target.functionName, { functionArn: target.functionArn, timeoutMs })),
     );
     this.inFlight.add(call);
     try {
@@ -478,24 +479,6 @@ function causeText(cause: unknown): string {
 
 function jsonCopy(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? null));
-}
-
-function lambdaContext(functionName: string, functionArn: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    awsRequestId: randomUUID(),
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    memoryLimitInMB: '1024',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 type State = Record<string, unknown>;

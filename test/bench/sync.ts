@@ -61,12 +61,10 @@ export interface SyncBenchResult {
 /** Run the sync part. */
 export async function runSyncBench(ctx: BenchContext): Promise<SyncBenchResult> {
   const started = Date.now();
-  const graph = ctx.quick
-    ? { sites: 2, slices_per_site: 2, instances_per_slice: 3 }
-    : { sites: 10, slices_per_site: 5, instances_per_slice: 8 };
+  const graph = graphSize(ctx.quick);
   const scenarios: SyncScenarioResult[] = [];
   const problems: string[] = [];
-  for (const latency of ctx.quick ? [0, 100] : [0, 250, 1000]) {
+  for (const latency of latencies(ctx.quick)) {
     const result = await runScenario(ctx, graph, latency);
     scenarios.push(result);
     if (result.not_enacted > 0) problems.push(`${result.name}: ${result.not_enacted} objects not enacted`);
@@ -74,6 +72,25 @@ export async function runSyncBench(ctx: BenchContext): Promise<SyncBenchResult> 
       problems.push(`${result.name}: ${result.duplicates_in_backend} duplicate back-end objects`);
   }
   return { valid: problems.length === 0, problems, graph, scenarios, runtime_s: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The graph: full runs aim at about 1,000 objects (10 sites x 5 slices x (1 network + 8 instances),
+ * plus what the policies add); XOS_BENCH_SYNC_GRAPH=sites,slices,instances overrides it.
+ */
+function graphSize(quick: boolean): SyncBenchResult['graph'] {
+  const given = process.env.XOS_BENCH_SYNC_GRAPH?.split(',').map(Number);
+  if (given && given.length === 3 && given.every((n) => Number.isInteger(n) && n > 0)) {
+    return { sites: given[0] as number, slices_per_site: given[1] as number, instances_per_slice: given[2] as number };
+  }
+  return quick ? { sites: 2, slices_per_site: 2, instances_per_slice: 3 } : { sites: 10, slices_per_site: 5, instances_per_slice: 8 };
+}
+
+/** Back-end latencies of the scenarios: XOS_BENCH_SYNC_LATENCIES=0,250 overrides them. */
+function latencies(quick: boolean): number[] {
+  const given = process.env.XOS_BENCH_SYNC_LATENCIES?.split(',').map(Number);
+  if (given && given.length > 0 && given.every((n) => Number.isFinite(n) && n >= 0)) return given;
+  return quick ? [0, 100] : [0, 250, 1000];
 }
 
 async function runScenario(
