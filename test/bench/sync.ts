@@ -83,7 +83,9 @@ function graphSize(quick: boolean): SyncBenchResult['graph'] {
   if (given && given.length === 3 && given.every((n) => Number.isInteger(n) && n > 0)) {
     return { sites: given[0] as number, slices_per_site: given[1] as number, instances_per_slice: given[2] as number };
   }
-  return quick ? { sites: 2, slices_per_site: 2, instances_per_slice: 3 } : { sites: 10, slices_per_site: 5, instances_per_slice: 8 };
+  return quick
+    ? { sites: 2, slices_per_site: 2, instances_per_slice: 3 }
+    : { sites: 10, slices_per_site: 5, instances_per_slice: 8 };
 }
 
 /** Back-end latencies of the scenarios: XOS_BENCH_SYNC_LATENCIES=0,250 overrides them. */
