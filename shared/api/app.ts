@@ -14,6 +14,7 @@ import {
 } from '../errors';
 import { type Caller, type Model, SYSTEM_FIELD_NAMES } from '../model/define';
 import { buildOpenApi } from '../model/emit/openapi';
+import { OBJECT_ID } from '../model/fields';
 import { modelByPlural, requireModel } from '../model/registry';
 import { isPlainObject } from '../model/validate';
 import type { ObjectService } from '../objects/service';
@@ -188,8 +189,6 @@ function authenticate(deps: ApiDependencies, req: ApiRequest): Caller {
   if (!match) throw new UnauthorizedError('authorization must be a Bearer token');
   return deps.tokens.verify(match[1] as string);
 }
-
-const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** An object id from the path: anything that is not an id names no object (404, no storage call). */
 function parseId(model: Model, raw: string): string {

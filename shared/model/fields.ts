@@ -221,7 +221,10 @@ export function password(help: string): Field<string, true> & { readonly writeOn
   return { ...make('password', schema, help, undefined), writeOnly: true };
 }
 
-const ID = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an object id');
+/** An object id (a ULID): the one definition every layer checks ids against. */
+export const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const ID = z.string().regex(OBJECT_ID, 'must be an object id');
 
 interface RefOptions {
   required?: boolean;

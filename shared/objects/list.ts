@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
 import type { Model } from '../model/define';
+import { OBJECT_ID } from '../model/fields';
 import { BY_KIND_INDEX, type IndexDefinition, kindPartitions, refIndex, refPartition, refSlot } from '../model/table';
 import type { Store, StoredObject } from '../store/store';
 import { type Filter, matchesAll } from './filters';
@@ -16,9 +17,6 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 /** Most items examined for one page: bounds latency when in-memory filters reject most items. */
 export const MAX_EXAMINED = 5000;
-
-/** Object ids (ULIDs): a value of any other shape names no object and never reaches storage. */
-const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Longest unique-guard value worth looking up: longer ones exceed what any write could store. */
 const MAX_KEY_VALUE_CHARS = 1024;

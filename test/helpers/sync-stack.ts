@@ -103,6 +103,15 @@ export async function seedTopology(s: SyncStack, tag: string) {
   return { deployment, controller, site, template, image, flavor };
 }
 
+/** A valid Instance body on a seeded topology (a vm on its image, flavor and deployment). */
+export function instanceBody(
+  t: Awaited<ReturnType<typeof seedTopology>>,
+  sliceId: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { slice_id: sliceId, image_id: t.image.id, flavor_id: t.flavor.id, deployment_id: t.deployment.id, ...extra };
+}
+
 /** Poll until `check` passes (or time out with the last failure). */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;

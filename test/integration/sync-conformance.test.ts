@@ -4,7 +4,7 @@
  * through the whole local runtime: API -> DynamoDB Local stream -> dispatch -> the real ASL in
  * aws-local-stepfunctions -> step handlers -> stand-in back-end.
  */
-import { eventually, type SyncStack, seedTopology, startSyncStack } from '../helpers/sync-stack';
+import { eventually, instanceBody, type SyncStack, seedTopology, startSyncStack } from '../helpers/sync-stack';
 
 /** Time of an object's last history entry with `outcome`. */
 async function when(s: SyncStack, plural: string, id: string, outcome: string): Promise<number> {
@@ -26,12 +26,7 @@ describe('create order, delete order, invariants', () => {
     const si = await s.create('serviceinstances', { name: 'si-order', owner_id: service.id });
     const slice = await s.create('slices', { name: 'slice-order', site_id: t.site.id });
     await s.create('networks', { name: 'net-order', template_id: t.template.id, owner_id: slice.id });
-    const instance = await s.create('instances', {
-      slice_id: slice.id,
-      image_id: t.image.id,
-      flavor_id: t.flavor.id,
-      deployment_id: t.deployment.id,
-    });
+    const instance = await s.create('instances', instanceBody(t, slice.id));
     await s.sync.settle();
 
     const [port] = await s.list('ports', `instance_id=${instance.id}`);
@@ -56,12 +51,7 @@ describe('create order, delete order, invariants', () => {
     const t = await seedTopology(s, 'del');
     const slice = await s.create('slices', { name: 'slice-del', site_id: t.site.id });
     const network = await s.create('networks', { name: 'net-del', template_id: t.template.id, owner_id: slice.id });
-    const instance = await s.create('instances', {
-      slice_id: slice.id,
-      image_id: t.image.id,
-      flavor_id: t.flavor.id,
-      deployment_id: t.deployment.id,
-    });
+    const instance = await s.create('instances', instanceBody(t, slice.id));
     await s.sync.settle();
     const [port] = await s.list('ports', `instance_id=${instance.id}`);
     const [cslice] = await s.list('controllerslices', `slice_id=${slice.id}`);
@@ -164,12 +154,7 @@ describe('failures, backoff, resync', () => {
     const t = await seedTopology(s, 'fail');
     const slice = await s.create('slices', { name: 'slice-fail', site_id: t.site.id });
     await s.create('networks', { name: 'net-fail', template_id: t.template.id, owner_id: slice.id });
-    const instance = await s.create('instances', {
-      slice_id: slice.id,
-      image_id: t.image.id,
-      flavor_id: t.flavor.id,
-      deployment_id: t.deployment.id,
-    });
+    const instance = await s.create('instances', instanceBody(t, slice.id));
     await s.sync.settle();
     const failed = await s.get('instances', instance.id);
     expect(failed).toMatchObject({ backend_code: 2, enacted_version: null });
@@ -279,15 +264,7 @@ describe('lost events, crashes and drift', () => {
     await s.create('networks', { name: 'net-crash', template_id: t.template.id, owner_id: slice.id });
     const instances: Array<{ id: string }> = [];
     for (let i = 0; i < 6; i++) {
-      instances.push(
-        await s.create('instances', {
-          name: `crash-${i}`,
-          slice_id: slice.id,
-          image_id: t.image.id,
-          flavor_id: t.flavor.id,
-          deployment_id: t.deployment.id,
-        }),
-      );
+      instances.push(await s.create('instances', instanceBody(t, slice.id, { name: `crash-${i}` })));
     }
     await new Promise((r) => setTimeout(r, 400));
     s.sync.crash();
@@ -316,12 +293,7 @@ describe('lost events, crashes and drift', () => {
   test('drift: a back-end object deleted out of band is found by the sweeper, shown, and repaired', async () => {
     const t = await seedTopology(s, 'drift');
     const slice = await s.create('slices', { name: 'slice-drift', site_id: t.site.id });
-    const instance = await s.create('instances', {
-      slice_id: slice.id,
-      image_id: t.image.id,
-      flavor_id: t.flavor.id,
-      deployment_id: t.deployment.id,
-    });
+    const instance = await s.create('instances', instanceBody(t, slice.id));
     await s.sync.settle();
     expect(s.cloud.deleteOutOfBand({ kind: 'Instance', id: instance.id })).toBe(true);
     let repaired = 0;
