@@ -23,10 +23,22 @@ export interface Observation {
   readonly failure?: string;
 }
 
+/** Read access to the model for drivers that need more than the object's direct references. */
+export interface ObjectLookup {
+  /** One object by kind and id (soft-deleted included), or undefined. */
+  get(kind: string, id: string): Promise<StoredObject | undefined>;
+  /** Live objects of `kind` whose reference `field` points at `targetId`, via the reference index. */
+  referencing(kind: string, field: string, targetId: string, limit?: number): Promise<StoredObject[]>;
+}
+
 /** Everything a driver call may need besides the object. */
 export interface DriverContext {
-  /** Objects the object references (its controller, slice, image ...), loaded by the caller. */
+  /** Objects the object references (its controller, slice, image ...), loaded by the caller, keyed by id. */
   readonly related: ReadonlyMap<string, StoredObject>;
+  /** Further reads (the slice's ControllerSlice, an instance's ports ...). */
+  readonly lookup: ObjectLookup;
+  /** The controller the object is placed on, when the router resolved one. */
+  readonly controller?: StoredObject;
 }
 
 /** Observe / create / update / delete one kind on one back-end. Every method must be idempotent. */
@@ -39,7 +51,13 @@ export interface ExternalClient {
   delete(obj: StoredObject, ctx: DriverContext): Promise<void>;
 }
 
+/** A client chosen for an object, with the context its calls receive (the resolved controller). */
+export interface RoutedClient {
+  readonly client: ExternalClient;
+  readonly ctx: DriverContext;
+}
+
 /** Chooses the client for an object; undefined means the object has no back-end presence. */
 export interface DriverRouter {
-  clientFor(obj: StoredObject, ctx: DriverContext): ExternalClient | undefined;
+  clientFor(obj: StoredObject, ctx: DriverContext): Promise<RoutedClient | undefined>;
 }

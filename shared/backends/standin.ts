@@ -6,7 +6,7 @@
  */
 import { RetryableBackendError, TerminalBackendError } from '../errors';
 import type { StoredObject } from '../store/store';
-import type { DriverContext, DriverRouter, ExternalClient, Handle, Observation } from './driver';
+import type { DriverContext, DriverRouter, ExternalClient, Handle, Observation, RoutedClient } from './driver';
 
 /** Knobs of the stand-in. */
 export interface StandInOptions {
@@ -79,8 +79,13 @@ export class StandInCloud implements DriverRouter {
     };
   }
 
-  clientFor(obj: StoredObject, _ctx: DriverContext): ExternalClient | undefined {
-    return this.options.kinds.includes(obj.kind) ? this.client : undefined;
+  async clientFor(obj: StoredObject, ctx: DriverContext): Promise<RoutedClient | undefined> {
+    return this.handles(obj) ? { client: this.client, ctx } : undefined;
+  }
+
+  /** Whether the stand-in synchronizes this object's kind. */
+  handles(obj: Pick<StoredObject, 'kind'>): boolean {
+    return this.options.kinds.includes(obj.kind);
   }
 
   /** Resource name of an object: deterministic, so find-before-create makes creates idempotent. */

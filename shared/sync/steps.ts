@@ -6,7 +6,7 @@
  * one. Steps throw only the back-end errors the state machine's Retry/Catch expect.
  */
 import type { Logger } from '../api/errors';
-import type { DriverContext, DriverRouter, ExternalClient, Handle } from '../backends/driver';
+import type { DriverContext, DriverRouter, ExternalClient, Handle, ObjectLookup } from '../backends/driver';
 import { ConflictError, TerminalBackendError } from '../errors';
 import { incomingRefs, outgoingRefs } from '../model/graph';
 import { requireModel } from '../model/registry';
@@ -339,14 +339,30 @@ async function firstDependent(ctx: SyncContext, obj: StoredObject): Promise<Stor
   return undefined;
 }
 
-async function driverFor(
-  ctx: SyncContext,
+/** Model reads for drivers, over the store (live objects only for `referencing`). */
+export function storeLookup(store: Store): ObjectLookup {
+  return {
+    get: (kind, id) => store.get(kind, id),
+    async referencing(kind, field, targetId, limit = 100) {
+      const model = requireModel(kind);
+      const slot = refSlot(model, field);
+      if (slot === undefined) throw new Error(`${kind}.${field} is not an indexed reference`);
+      const page = await store.queryPartition(refIndex(slot), refPartition(model, field, targetId), undefined, limit);
+      return page.items.filter((o) => !o.deleted);
+    },
+  };
+}
+
+/** The client for an object (undefined: no back-end presence) and the context its calls receive. */
+export async function driverFor(
+  ctx: Pick<SyncContext, 'store' | 'drivers'>,
   obj: StoredObject,
 ): Promise<{ client?: ExternalClient; dctx: DriverContext }> {
   const refs = outgoingRefs(requireModel(obj.kind), obj);
   const related = refs.length > 0 ? await ctx.store.getMany(refs) : new Map<string, StoredObject>();
-  const dctx: DriverContext = { related };
-  return { client: ctx.drivers.clientFor(obj, dctx), dctx };
+  const base: DriverContext = { related, lookup: storeLookup(ctx.store) };
+  const routed = await ctx.drivers.clientFor(obj, base);
+  return routed ? { client: routed.client, dctx: routed.ctx } : { dctx: base };
 }
 
 /** Sync: observe the back-end, then create or update only what differs. */

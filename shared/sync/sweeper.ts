@@ -1,14 +1,8 @@
-/**
- * The sweeper (scheduled): restarts objects whose work is due (lost executions whose lease ran
- * out, failed syncs whose backoff elapsed, waiting objects as a safety net), and observes enacted
- * objects in the back-ends so drift made outside XOS is found, shown and repaired.
- */
-import { outgoingRefs } from '../model/graph';
-import { MODELS, requireModel } from '../model/registry';
+import { MODELS } from '../model/registry';
 import { BY_KIND_INDEX, kindPartitions } from '../model/table';
 import { needsSynchronizer } from '../store/keys';
 import { executionName } from './contract';
-import type { SyncContext } from './steps';
+import { driverFor, type SyncContext } from './steps';
 
 /** Options of one sweep. */
 export interface SweepOptions {
@@ -64,12 +58,10 @@ export async function observeDrift(ctx: SyncContext, cursor: DriftCursor, limit 
       cursor.set(key, page.exhausted ? undefined : page.items[page.items.length - 1]?.id);
       for (const obj of page.items) {
         if (obj.deleted || obj.no_sync || obj.enacted_version !== obj.version || obj.backend_code !== 1) continue;
-        const refs = outgoingRefs(requireModel(obj.kind), obj);
-        const related = refs.length > 0 ? await ctx.store.getMany(refs) : new Map();
-        const client = ctx.drivers.clientFor(obj, { related });
+        const { client, dctx } = await driverFor(ctx, obj);
         if (!client) continue;
         observed++;
-        const seen = await client.observe(obj, { related });
+        const seen = await client.observe(obj, dctx);
         if (seen.exists && seen.upToDate) continue;
         const finding = seen.exists ? 'differs in the back-end' : 'is missing from the back-end';
         const message = `drift: ${obj.kind} ${obj.id} ${finding}; repairing`;

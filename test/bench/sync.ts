@@ -254,7 +254,7 @@ async function listEverything(store: ReturnType<typeof composeApi>['store']): Pr
 function criticalPath(all: readonly StoredObject[], cloud: StandInCloud): number {
   const byId = new Map(all.map((o) => [o.id, o]));
   const memo = new Map<string, number>();
-  const weight = (o: StoredObject) => (cloud.clientFor(o, { related: new Map() }) ? 1 : 0);
+  const weight = (o: StoredObject) => (cloud.handles(o) ? 1 : 0);
   const depth = (o: StoredObject, seen: Set<string>): number => {
     const known = memo.get(o.id);
     if (known !== undefined) return known;
