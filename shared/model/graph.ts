@@ -58,3 +58,29 @@ export function outgoingRefs(model: Model, obj: Record<string, unknown>): Outgoi
   }
   return refs;
 }
+
+/**
+ * How deep a kind sits in the registry's dependency graph (single references only, self and
+ * cyclic references ignored): 0 for kinds that reference nothing, else 1 + the deepest target.
+ * Bulk starts use it so that dependencies are started before their dependents.
+ */
+export const DEPENDENCY_RANK: ReadonlyMap<string, number> = (() => {
+  const rank = new Map<string, number>();
+  const visit = (model: Model, path: Set<string>): number => {
+    const known = rank.get(model.kind);
+    if (known !== undefined) return known;
+    path.add(model.kind);
+    let deepest = -1;
+    for (const name of model.refFields) {
+      const f = model.allFields[name];
+      if (f?.type !== 'ref' || !f.target || f.target === model.kind || path.has(f.target)) continue;
+      const target = MODELS.find((m) => m.kind === f.target);
+      if (target) deepest = Math.max(deepest, visit(target, path));
+    }
+    path.delete(model.kind);
+    rank.set(model.kind, deepest + 1);
+    return deepest + 1;
+  };
+  for (const model of MODELS) visit(model, new Set());
+  return rank;
+})();

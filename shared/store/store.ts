@@ -69,9 +69,15 @@ export interface Store {
    * Take the reconcile lease of `current.version` for `owner` until `until`: atomic, so at most one
    * execution works on an object at a time. Succeeds when there is no lease, it expired (`now`),
    * or `owner` holds it already; returns the object, or undefined when the lease is held or the
-   * version moved.
+   * version moved. Feedback fields in `patch` are written in the same conditional write.
    */
-  acquireLease(current: StoredObject, owner: string, until: string, now: string): Promise<StoredObject | undefined>;
+  acquireLease(
+    current: StoredObject,
+    owner: string,
+    until: string,
+    now: string,
+    patch?: Readonly<Record<string, unknown>>,
+  ): Promise<StoredObject | undefined>;
   /** Remove a deleted object and its unique guards for good (after back-end removal). */
   purge(obj: StoredObject): Promise<void>;
   /** Append a sync-history entry to an object. */

@@ -57,7 +57,8 @@ export type Action = 'stop' | 'sync' | 'delete' | 'policy';
 /** The state carried between steps (execution input plus each step's result). */
 export interface ReconcileState extends ExecutionInput {
   readonly execution?: string;
-  readonly load?: { readonly action: Action; readonly why: string };
+  /** `policy`: the Policies step has work (a model policy of this kind, not yet run for this version). */
+  readonly load?: { readonly action: Action; readonly why: string; readonly policy?: boolean };
   readonly deps?: { readonly status: 'ready' | 'waiting' | 'blocked' | 'stop'; readonly on?: string };
   readonly sync?: {
     readonly handle?: Handle | null;
@@ -145,32 +146,36 @@ export async function load(state: ReconcileState, ctx: SyncContext): Promise<Non
   if (!obj) return { action: 'stop', why: 'purged' };
   if (obj.version !== state.version) return { action: 'stop', why: `version ${obj.version} owns the object` };
   let action: Action;
+  const policyDirty = !obj.deleted && !obj.no_policy && ((obj.policed_version as number | null) ?? 0) < obj.version;
+  // A kind without a model policy is policed by this very write: the Policies step is skipped.
+  const policed =
+    policyDirty && !POLICIES[obj.kind] ? { policed_version: obj.version, policy_status: 'done', policy_code: 1 } : {};
   if (obj.deleted) action = 'delete';
   else {
-    const policyDirty = !obj.no_policy && ((obj.policed_version as number | null) ?? 0) < obj.version;
     const syncDirty = !obj.no_sync && !obj.lazy_blocked && ((obj.enacted_version as number | null) ?? 0) < obj.version;
     if (syncDirty) action = 'sync';
-    else if (policyDirty) action = 'policy';
+    else if (policyDirty && !POLICIES[obj.kind]) {
+      await feedback(ctx, obj, policed);
+      return { action: 'stop', why: 'policed; nothing to synchronize' };
+    } else if (policyDirty) action = 'policy';
     else return { action: 'stop', why: 'already in sync' };
   }
-  // One execution per object at a time: the lease is taken atomically; a second execution of
-  // the same version (a wake-up racing the stream's start, a sweep) stops here. An expired lease
-  // (its execution crashed) is taken over.
+  // One execution per object at a time: the lease is taken atomically, in the same write as the
+  // bookkeeping; a second execution of the same version (a wake-up racing the stream's start, a
+  // sweep) stops here. An expired lease (its execution crashed) is taken over.
   const owner = state.execution ?? `${state.kind}-${state.id}-v${state.version}`;
-  const leased = await ctx.store.acquireLease(obj, owner, later(ctx, ctx.options.leaseMs), ctx.clock().toISOString());
-  if (!leased) return { action: 'stop', why: 'another execution holds the lease, or a newer version took over' };
-  const reg = register(leased);
-  const recorded = await feedback(ctx, leased, {
+  const leased = await ctx.store.acquireLease(obj, owner, later(ctx, ctx.options.leaseMs), ctx.clock().toISOString(), {
+    ...policed,
     backend_register: {
-      ...reg,
+      ...register(obj),
       version: obj.version,
       execution: state.execution,
       started: ctx.clock().toISOString(),
       next_run: later(ctx, ctx.options.leaseMs),
     },
   });
-  if (!recorded) return { action: 'stop', why: 'a newer version took over' };
-  return { action, why: state.reason };
+  if (!leased) return { action: 'stop', why: 'another execution holds the lease, or a newer version took over' };
+  return { action, why: state.reason, policy: policyDirty && POLICIES[obj.kind] !== undefined };
 }
 
 /** Policies: run the kind's model policy once per version; failures are recorded, not fatal to sync. */

@@ -1,6 +1,8 @@
+import { DEPENDENCY_RANK } from '../model/graph';
 import { MODELS } from '../model/registry';
 import { BY_KIND_INDEX, kindPartitions } from '../model/table';
 import { needsSynchronizer } from '../store/keys';
+import type { StoredObject } from '../store/store';
 import { executionName } from './contract';
 import { driverFor, type SyncContext } from './steps';
 
@@ -23,7 +25,10 @@ export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Pr
   const objects = await ctx.store.getMany(due);
   const stamp = now.getTime().toString(36);
   const started: string[] = [];
-  for (const obj of objects.values()) {
+  // Dependencies first (dependents first for deletions), so a bulk restart mostly finds what it
+  // waits for already under way instead of parking most objects as waiters.
+  const rank = (o: StoredObject) => (DEPENDENCY_RANK.get(o.kind) ?? 0) * (o.deleted ? -1 : 1);
+  for (const obj of [...objects.values()].sort((a, b) => rank(a) - rank(b))) {
     if (!needsSynchronizer(obj)) continue;
     const name = executionName(obj, `s${stamp}`);
     const outcome = await ctx.starter.start(name, {

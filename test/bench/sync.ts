@@ -47,6 +47,14 @@ export interface SyncScenarioResult {
   readonly backend_calls: Record<string, number>;
   readonly duplicates_in_backend: number;
   readonly not_enacted: number;
+  /** Executions per final status (FAILED ones leave their object to the sweeper). */
+  readonly executions_by_status: Record<string, number>;
+  /** Errors that failed executions or made a state retry, with counts. */
+  readonly errors: Record<string, number>;
+  /** Objects restarted by the sweeper during the run. */
+  readonly swept: number;
+  /** When objects became enacted, seconds after the start (from their last_success stamps). */
+  readonly enacted_at_s: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
 }
 
 /** The part's result. */
@@ -179,11 +187,29 @@ async function runScenario(
   });
   ctx.defer(async () => runtime.stop());
   const storeCalls = runtime.ctx.store as unknown as { calls: { counts: Map<string, number>; total(): number } };
-  await runtime.settle(30 * 60_000);
-  // Settled: the stream is consumed and nothing runs. Anything still dirty would be a failure.
+  // The sweeper runs as in production (every 5 s here), so objects whose execution failed are
+  // restarted once their backoff or lease is due; convergence counts until nothing is left dirty.
+  let swept = 0;
+  const sweeper = setInterval(() => {
+    void runtime.sweep().then(
+      (r) => {
+        swept += r.restarted;
+      },
+      () => undefined,
+    );
+  }, 5_000);
+  let all: StoredObject[];
+  let notEnacted: number;
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    await runtime.settle(Math.max(1, deadline - Date.now()));
+    all = await listEverything(composed.store);
+    notEnacted = all.filter((o) => !o.no_sync && !o.lazy_blocked && o.enacted_version !== o.version).length;
+    if (notEnacted === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  clearInterval(sweeper);
   const elapsed = (Date.now() - t0) / 1000;
-  const all = await listEverything(composed.store);
-  const notEnacted = all.filter((o) => !o.no_sync && !o.lazy_blocked && o.enacted_version !== o.version).length;
   await runtime.stop();
   // DynamoDB Local keeps every table in one in-memory database and slows down as it grows: drop
   // this scenario's table so the next scenario is measured on the same footing.
@@ -200,6 +226,17 @@ async function runScenario(
       (e.output as { record?: { recorded?: string } })?.record?.recorded === 'enacted'
     );
   });
+  const byStatus: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  for (const e of executions) {
+    byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+    if (e.error) errors[`${e.status} ${e.error}`] = (errors[`${e.status} ${e.error}`] ?? 0) + 1;
+    for (const h of e.history)
+      if (h.type === 'StateRetried' || h.type === 'StateCaught' || h.type === 'ExecutionFailed') {
+        const key = `${h.type} ${h.state ?? ''} ${h.error ?? ''}`.trim();
+        errors[key] = (errors[key] ?? 0) + 1;
+      }
+  }
   const transitions = clean.map((e) => e.history.filter((h) => h.type === 'StateEntered').length);
   const allTransitions = executions.reduce((n, e) => n + e.history.filter((h) => h.type === 'StateEntered').length, 0);
   const bound = criticalPath(all, cloud);
@@ -230,7 +267,21 @@ async function runScenario(
     backend_calls: { ...cloud.calls },
     duplicates_in_backend: duplicates,
     not_enacted: notEnacted,
+    enacted_at_s: enactedAt(all, t0),
+    executions_by_status: byStatus,
+    errors,
+    swept,
   };
+}
+
+function enactedAt(all: readonly StoredObject[], t0: number): SyncScenarioResult['enacted_at_s'] {
+  const times = all
+    .map((o) => (o.backend_register as { last_success?: string } | null)?.last_success)
+    .filter((t): t is string => typeof t === 'string')
+    .map((t) => (Date.parse(t) - t0) / 1000)
+    .sort((a, b) => a - b);
+  const at = (q: number) => round(times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0, 1);
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
 }
 
 async function listEverything(store: ReturnType<typeof composeApi>['store']): Promise<StoredObject[]> {

@@ -229,23 +229,10 @@ export class DynamoStore implements Store {
     owner: string,
     until: string,
     now: string,
+    patch: Readonly<Record<string, unknown>> = {},
   ): Promise<StoredObject | undefined> {
-    this.calls.add('UpdateItem');
     try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(objectKey(current.kind, current.id)),
-          UpdateExpression: 'SET lease_owner = :o, lease_until = :u, lease_version = :v',
-          // A lease binds one version: a newer version never waits for an older version's lease.
-          ConditionExpression:
-            'attribute_exists(PK) AND #version = :v AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o OR lease_version <> :v)',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: marshall({ ':o': owner, ':u': until, ':v': current.version, ':now': now }),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(out.Attributes ?? {});
+      return await this.updateFeedback(current, patch, { lease: { owner, until, now } });
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return undefined;
       throw err;
@@ -256,6 +243,29 @@ export class DynamoStore implements Store {
     current: StoredObject,
     patch: Readonly<Record<string, unknown>>,
     options: { releaseLease?: boolean } = {},
+  ): Promise<StoredObject> {
+    try {
+      return await this.updateFeedback(current, patch, options);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new ConflictError(
+          `${current.kind} ${current.id} moved past version ${current.version} or is gone`,
+          undefined,
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * One conditional UpdateItem of feedback fields (never `version`) with the dirty index kept in
+   * step; optionally releasing the lease, or taking it in the same write (one round trip for Load).
+   */
+  private async updateFeedback(
+    current: StoredObject,
+    patch: Readonly<Record<string, unknown>>,
+    options: { releaseLease?: boolean; lease?: { owner: string; until: string; now: string } },
   ): Promise<StoredObject> {
     const model = requireModel(current.kind);
     const merged = { ...current, ...patch } as StoredObject;
@@ -270,6 +280,14 @@ export class DynamoStore implements Store {
       sets.push(`#f${i} = :f${i}`);
     });
     const removes: string[] = options.releaseLease ? ['lease_owner', 'lease_until', 'lease_version'] : [];
+    let condition = 'attribute_exists(PK) AND #version = :v';
+    if (options.lease) {
+      // A lease binds one version: a newer version never waits for an older version's lease.
+      sets.push('lease_owner = :lo', 'lease_until = :lu', 'lease_version = :v');
+      Object.assign(values, { ':lo': options.lease.owner, ':lu': options.lease.until, ':now': options.lease.now });
+      condition +=
+        ' AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :lo OR lease_version <> :v)';
+    }
     for (const key of [DIRTY_INDEX.partitionKey, DIRTY_INDEX.sortKey]) {
       names[`#${key}`] = key;
       if (attrs[key] === undefined) removes.push(`#${key}`);
@@ -279,29 +297,18 @@ export class DynamoStore implements Store {
       }
     }
     this.calls.add('UpdateItem');
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(objectKey(current.kind, current.id)),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(PK) AND #version = :v',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(out.Attributes ?? {});
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(
-          `${current.kind} ${current.id} moved past version ${current.version} or is gone`,
-          undefined,
-          err,
-        );
-      }
-      throw err;
-    }
+    const out = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall(objectKey(current.kind, current.id)),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return fromItem(out.Attributes ?? {});
   }
 
   async purge(obj: StoredObject): Promise<void> {
