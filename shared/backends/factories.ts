@@ -2,10 +2,16 @@
  * The back-end factories by Controller `backend_type`: the one table the AWS composition and the
  * local runtime hand to BackendRouter. Each driver module registers itself here with one line.
  */
+import { ONOS_RESOLVERS, onosBackend } from './onos';
 import type { BackendFactory, ControllerResolver } from './router';
 
 /** backend_type -> factory. */
-export const BACKEND_FACTORIES: Readonly<Partial<Record<string, BackendFactory>>> = {};
+export const BACKEND_FACTORIES: Readonly<Partial<Record<string, BackendFactory>>> = {
+  onos: onosBackend,
+};
 
 /** Extra placement rules contributed by drivers (kind -> resolver). */
-export const BACKEND_RESOLVERS: Readonly<Record<string, ControllerResolver>> = {};
+export const BACKEND_RESOLVERS: Readonly<Record<string, ControllerResolver>> = {
+  // ONOS: apps (ServiceInstance), /onos/ attributes, controller_kind onos networks, service dependencies.
+  ...ONOS_RESOLVERS,
+};

@@ -50,7 +50,9 @@ export function backendMessage(family: BackendFamily, body: unknown, code?: stri
   if (typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   if (family === 'onos') {
-    if (typeof b.message === 'string') return typeof b.code === 'number' ? `${b.code} ${b.message}` : b.message;
+    // A 207 multi-status carries one message per failed part.
+    const said = Array.isArray(b.message) ? b.message.map(String).join('; ') : b.message;
+    if (typeof said === 'string') return typeof b.code === 'number' ? `${b.code} ${said}` : said;
     return undefined;
   }
   // OpenStack: Neutron {"NeutronError": {"type","message"}}, Keystone {"error": {"code","message","title"}},

@@ -78,6 +78,7 @@ export function loadOnosSchemas(): Map<OnosSchemaName, ValidateFunction> | undef
   addFormats(ajv);
   ajv.addFormat('int32', { type: 'number', validate: (x: number) => Number.isInteger(x) && Math.abs(x) < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (x: number) => Number.isInteger(x) });
+  ajv.addFormat('uint16', { type: 'number', validate: (x: number) => Number.isInteger(x) && x >= 0 && x < 65536 });
   const names: OnosSchemaName[] = [
     'ApplicationPost',
     'Application',
