@@ -21,6 +21,8 @@ export interface FailureDetail {
   readonly action: string;
   /** A transport failure (connection refused, reset, timeout). */
   readonly network?: boolean;
+  /** The request was the authentication itself: a 401 then means wrong credentials, not an expired token. */
+  readonly authentication?: boolean;
 }
 
 /** EC2 error codes worth retrying (throttling, eventual consistency, capacity). */
@@ -40,11 +42,16 @@ const EC2_RETRYABLE = new Set([
   'InvalidVpcID.NotFound',
   'InvalidSubnetID.NotFound',
   'InvalidGroup.NotFound',
+  'InvalidNetworkInterface.InUse',
 ]);
 
 /** The back-end's own words, from the shapes each back-end uses for errors. */
 export function backendMessage(family: BackendFamily, body: unknown, code?: string): string | undefined {
-  if (family === 'ec2') return code;
+  // EC2: the error code, then EC2's own message (the driver passes the message as the body).
+  if (family === 'ec2') {
+    const said = typeof body === 'string' && body !== '' ? body : undefined;
+    return code && said ? `${code}: ${said}` : (code ?? said);
+  }
   if (body === null || body === undefined) return undefined;
   if (typeof body === 'string') return body.trim().slice(0, 500) || undefined;
   if (typeof body !== 'object') return undefined;
@@ -67,7 +74,8 @@ export function backendMessage(family: BackendFamily, body: unknown, code?: stri
     if (value && typeof value === 'object' && typeof (value as Record<string, unknown>).message === 'string')
       return (value as Record<string, string>).message;
   }
-  if (typeof b.message === 'string') return b.message;
+  // Glance's JSON error message ends in HTML line breaks.
+  if (typeof b.message === 'string') return b.message.replace(/(<br \/>\s*)+$/, '').trim();
   return undefined;
 }
 
@@ -77,6 +85,7 @@ export function isRetryable(family: BackendFamily, detail: FailureDetail): boole
   if (family === 'ec2' && detail.code !== undefined) return EC2_RETRYABLE.has(detail.code);
   const status = detail.status;
   if (status === undefined) return true;
+  if (detail.authentication && status === 401) return false;
   // 401: an expired token (drivers re-authenticate once, then retry); 408/429: time and rate limits;
   // 409: a resource still in use or in transition; 5xx: the back-end's own trouble.
   return status === 401 || status === 408 || status === 409 || status === 429 || status >= 500;
