@@ -17,9 +17,10 @@ import { appSpecOf, isOnosPath } from './mapping';
 
 const live = (o: StoredObject | undefined) => (o && !o.deleted ? o : undefined);
 
+/** An object by id, soft-deleted included: a parent being deleted still places what it cascades to. */
 async function get(ctx: DriverContext, kind: string, id: unknown): Promise<StoredObject | undefined> {
   if (typeof id !== 'string') return undefined;
-  return live(ctx.related.get(id) ?? (await ctx.lookup.get(kind, id)));
+  return ctx.related.get(id) ?? (await ctx.lookup.get(kind, id));
 }
 
 /** The ONOS controller bound to a site, undefined when none; several is an error. */
@@ -27,7 +28,7 @@ export async function onosControllerOfSite(ctx: DriverContext, siteId: unknown):
   if (typeof siteId !== 'string') return undefined;
   const found = new Map<string, StoredObject>();
   for (const sd of await ctx.lookup.referencing('SiteDeployment', 'site_id', siteId)) {
-    const c = await get(ctx, 'Controller', sd.controller_id);
+    const c = live(await get(ctx, 'Controller', sd.controller_id));
     if (c?.backend_type === 'onos') found.set(c.id, c);
   }
   if (found.size > 1)
@@ -43,7 +44,7 @@ export async function onosControllerOfService(ctx: DriverContext, service: Store
   const ssa = service.service_specific_attribute as Record<string, unknown> | null | undefined;
   const explicit = ssa?.onos_controller_id;
   if (typeof explicit === 'string') {
-    const c = await get(ctx, 'Controller', explicit);
+    const c = live(await get(ctx, 'Controller', explicit));
     if (c?.backend_type !== 'onos')
       throw new TerminalBackendError(
         `Service ${service.id}: onos_controller_id ${explicit} is not a live ONOS controller`,
