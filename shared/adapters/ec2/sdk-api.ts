@@ -60,9 +60,11 @@ const toFilters = (filters: readonly Filter[]): SdkFilter[] =>
 const tagsOf = (tags: readonly Tag[] | undefined): Tags =>
   Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
-const tagSpec = (type: ResourceType, tags: Tags) => [
-  { ResourceType: type, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-];
+/** Tags applied atomically with the create (none: no specification, which EC2 would reject as empty). */
+const tagSpec = (type: ResourceType, tags: Tags) =>
+  Object.keys(tags).length === 0
+    ? undefined
+    : [{ ResourceType: type, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }];
 
 const vpcOf = (v: SdkVpc): Vpc => ({
   id: v.VpcId ?? '',
