@@ -2,11 +2,13 @@
  * The back-end factories by Controller `backend_type`: the one table the AWS composition and the
  * local runtime hand to BackendRouter. Each driver module registers itself here with one line.
  */
+import { ec2Backend } from '../adapters/ec2/sdk-api';
 import { ONOS_RESOLVERS, onosBackend } from './onos';
 import type { BackendFactory, ControllerResolver } from './router';
 
 /** backend_type -> factory. */
 export const BACKEND_FACTORIES: Readonly<Partial<Record<string, BackendFactory>>> = {
+  ec2: ec2Backend,
   onos: onosBackend,
 };
 
