@@ -6,6 +6,7 @@
  * for checking what any client (the driver) was answered.
  */
 import type { OnosSchemaCheck, OnosSchemaName } from '../../../infra/local/standins/onos';
+import { httpRequest } from '../../../shared/backends/http';
 
 /** An ONOS to test. */
 export interface OnosTarget {
@@ -69,22 +70,10 @@ export function describeOnosContract(name: string, target: () => OnosTarget, che
       opts: { schema?: OnosSchemaName; authorization?: string | null } = {},
     ) => {
       if (opts.schema && check) expect(check(opts.schema, body)).toBeUndefined();
-      const headers: Record<string, string> = { accept: 'application/json' };
+      const headers: Record<string, string> = {};
       if (opts.authorization !== null) headers.authorization = opts.authorization ?? auth();
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${t.url}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> };
+      const r = await httpRequest('onos', `${t.url}${path}`, { method, headers, body, action: `${method} ${path}` });
+      return { status: r.status, headers: r.headers, json: (r.body ?? {}) as Record<string, unknown> };
     };
     const valid = (schema: OnosSchemaName, value: unknown) => {
       if (check) expect(check(schema, value)).toBeUndefined();

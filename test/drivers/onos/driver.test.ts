@@ -231,6 +231,12 @@ describe('VTN networks and service dependencies', () => {
   const vrouter = service('vrouter', {
     service_specific_attribute: { vn_gateway: { device_id: 'of:0000000000000001', uplink_port: 1, downlink_port: 2 } },
   });
+  const privateDependency = () =>
+    put('ServiceDependency', {
+      provider_service_id: vrouter.id,
+      subscriber_service_id: vsg.id,
+      connect_method: 'private',
+    });
   const subNet = network(vsg, 'vsg-net', '10.3.0.0/24');
   const provNet = network(vrouter, 'vrouter-net', '10.4.0.0/24');
 
@@ -250,11 +256,7 @@ describe('VTN networks and service dependencies', () => {
   });
 
   test('connect_method private links the provider networks (bidirectional); the network keeps them on its own update', async () => {
-    const dep = put('ServiceDependency', {
-      provider_service_id: vrouter.id,
-      subscriber_service_id: vsg.id,
-      connect_method: 'private',
-    });
+    const dep = privateDependency();
     await reconcile(dep);
     expect(onos.state.serviceNetworks.get(subNet.id)?.providers).toEqual([{ id: provNet.id, bidirectional: true }]);
     subNet.name = 'vsg-net-2';
@@ -268,11 +270,7 @@ describe('VTN networks and service dependencies', () => {
   });
 
   test('connect_method public is the VN gateway: flow rules on the gateway switch, replaced links removed, delete removes the rules', async () => {
-    const dep = put('ServiceDependency', {
-      provider_service_id: vrouter.id,
-      subscriber_service_id: vsg.id,
-      connect_method: 'private',
-    });
+    const dep = privateDependency();
     await reconcile(dep);
     dep.connect_method = 'public';
     const handle = await reconcile(dep);

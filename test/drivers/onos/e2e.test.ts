@@ -36,11 +36,11 @@ async function remove(plural: string, id: string): Promise<void> {
 }
 
 /** Wait until every object is enacted (backend_code 1); sweeps restart what backed off. */
-async function enacted(items: ReadonlyArray<readonly [string, string]>): Promise<void> {
+async function enacted(items: Readonly<Record<string, readonly string[]>>): Promise<void> {
   await eventually(
     async () => {
       await sync.sweep({ graceMs: 0 });
-      for (const [plural, id] of items) {
+      for (const [plural, id] of Object.entries(items).flatMap(([p, ids]) => ids.map((i) => [p, i] as const))) {
         const o = await read(plural, id);
         if (o.backend_code !== 1 || o.enacted_version !== o.version)
           throw new Error(`${plural} ${id}: ${o.backend_code} ${o.backend_status}`);
@@ -149,14 +149,12 @@ test('apps, config, VTN networks and a service dependency become enacted in ONOS
     connect_method: 'private',
   });
 
-  await enacted([
-    ['serviceinstances', vtnApp.id],
-    ['serviceinstances', fwdApp.id],
-    ['serviceinstanceattributes', attr.id],
-    ['networks', vsgNet.id],
-    ['networks', vrNet.id],
-    ['servicedependencies', dep.id],
-  ]);
+  await enacted({
+    serviceinstances: [vtnApp.id, fwdApp.id],
+    serviceinstanceattributes: [attr.id],
+    networks: [vsgNet.id, vrNet.id],
+    servicedependencies: [dep.id],
+  });
   expect(await read('serviceinstances', vtnApp.id)).toMatchObject({
     backend_status: 'OK',
     backend_handle: { app_id: 'org.opencord.vtn', version: '1.2.0', state: 'ACTIVE' },

@@ -534,23 +534,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** ApplicationCodec.encode. */
+/** ApplicationCodec.encode: the stored app holds exactly the codec's fields. */
 function encodeApp(a: OnosApp): Record<string, unknown> {
-  return {
-    name: a.name,
-    id: a.id,
-    version: a.version,
-    category: a.category,
-    description: a.description,
-    readme: a.readme,
-    origin: a.origin,
-    url: a.url,
-    featuresRepo: a.featuresRepo,
-    state: a.state,
-    features: [...a.features],
-    permissions: [...a.permissions],
-    requiredApps: [...a.requiredApps],
-  };
+  return structuredClone(a) as unknown as Record<string, unknown>;
 }
 
 /** FlowEntryCodec.encode. */
