@@ -4,12 +4,14 @@
  */
 import { ec2Backend } from '../adapters/ec2/sdk-api';
 import { ONOS_RESOLVERS, onosBackend } from './onos';
+import { openstackBackend } from './openstack/backend';
 import type { BackendFactory, ControllerResolver } from './router';
 
 /** backend_type -> factory. */
 export const BACKEND_FACTORIES: Readonly<Partial<Record<string, BackendFactory>>> = {
   ec2: ec2Backend,
   onos: onosBackend,
+  openstack: openstackBackend,
 };
 
 /** Extra placement rules contributed by drivers (kind -> resolver). */
