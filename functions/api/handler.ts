@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { apiConfigFromEnv, type ComposedApi, composeApi } from '../../shared/adapters/compose';
 import type { ApiRequest } from '../../shared/api/http';
+import { observability, observed } from '../observability';
 
 /** Translate an API Gateway v2 event into the core's request. */
 export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string): ApiRequest {
@@ -58,5 +59,11 @@ export function makeHandler(compose: () => ComposedApi) {
     });
 }
 
-/** The Lambda handler: configuration from the environment. */
-export const handler = makeHandler(() => composeApi(apiConfigFromEnv()));
+const o = observability('xos-api');
+
+/** The Lambda handler: configuration from the environment; a count of responses per status class. */
+export const handler = observed(
+  makeHandler(() => composeApi({ ...apiConfigFromEnv(), log: o.log })),
+  o,
+  (_event, response) => ({ [`Responses${Math.floor((response.statusCode ?? 500) / 100)}xx`]: 1 }),
+);

@@ -19,6 +19,7 @@ import {
   type ObjectChange,
   type WorkflowStarter,
 } from '../../shared/sync/contract';
+import { observability, observed } from '../observability';
 
 /** Options of the dispatch handler. */
 export interface DispatchOptions {
@@ -106,5 +107,14 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+const o = observability('xos-dispatch');
+
 /** The Lambda handler: the Step Functions starter from the environment (STATE_MACHINE_ARN). */
-export const handler = makeDispatchHandler(() => sfnStarterFromEnv());
+export const handler = observed(
+  makeDispatchHandler(() => sfnStarterFromEnv(), { log: o.log }),
+  o,
+  (event, result) => ({
+    StreamRecords: event.Records?.length ?? 0,
+    FailedRecords: result.batchItemFailures?.length ?? 0,
+  }),
+);

@@ -1,5 +1,5 @@
 /** The Check step of the reconcile state machine. */
 import { check } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(check);
+export const handler = stepLambda('check', check);

@@ -1,5 +1,5 @@
 /** The Delete step of the reconcile state machine. */
 import { remove } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(remove);
+export const handler = stepLambda('delete', remove);

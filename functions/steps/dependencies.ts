@@ -1,5 +1,5 @@
 /** The Dependencies step of the reconcile state machine. */
 import { dependencies } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(dependencies);
+export const handler = stepLambda('dependencies', dependencies);

@@ -1,5 +1,5 @@
 /** The Load step of the reconcile state machine. */
 import { loadState } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(loadState);
+export const handler = stepLambda('load', loadState);

@@ -1,5 +1,5 @@
 /** The Policies step of the reconcile state machine. */
 import { policies } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(policies);
+export const handler = stepLambda('policies', policies);

@@ -1,5 +1,5 @@
 /** The Record step of the reconcile state machine. */
 import { record } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(record);
+export const handler = stepLambda('record', record);

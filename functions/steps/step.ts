@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { composeSyncFromEnv } from '../../shared/adapters/compose';
 import type { ReconcileState, SyncContext } from '../../shared/sync/steps';
+import { observability, observed } from '../observability';
 
 /** A step function of the core. */
 export type StepFn<R> = (state: ReconcileState, ctx: SyncContext) => Promise<R>;
@@ -20,4 +21,14 @@ export function makeStep<R>(fn: StepFn<R>, compose: () => SyncContext = composeS
     ctx ??= compose();
     return fn(event, ctx);
   };
+}
+
+/** A step as a Lambda: Powertools logging, tracing and a completed-steps metric around makeStep. */
+export function stepLambda<R>(name: string, fn: StepFn<R>) {
+  const o = observability(`xos-step-${name}`);
+  return observed(
+    makeStep(fn, () => composeSyncFromEnv({ log: o.log })),
+    o,
+    () => ({ StepsCompleted: 1 }),
+  );
 }

@@ -1,5 +1,5 @@
 /** The Sync step of the reconcile state machine. */
 import { sync } from '../../shared/sync/steps';
-import { makeStep } from './step';
+import { stepLambda } from './step';
 
-export const handler = makeStep(sync);
+export const handler = stepLambda('sync', sync);

@@ -4,15 +4,24 @@
  * by tests and the local runtime (configuration passed in).
  */
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { type Api, createApi, userFinder } from '../api/app';
+import { type Api, createApi, type SecretsWriter, userFinder } from '../api/app';
 import type { Logger } from '../api/errors';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy, Sessions } from '../auth/sessions';
 import { TokenService } from '../auth/tokens';
 import type { DriverRouter } from '../backends/driver';
+import { BACKEND_FACTORIES, BACKEND_RESOLVERS } from '../backends/factories';
+import { BackendRouter } from '../backends/router';
+import { ConflictError } from '../errors';
 import { jsonLogger } from '../log/json-logger';
 import { ObjectService } from '../objects/service';
+import { EnvSecrets, type SecretsPort } from '../secrets/secrets';
 import type { WorkflowStarter } from '../sync/contract';
 import { DEFAULT_SYNC_OPTIONS, type SyncContext, type SyncOptions } from '../sync/steps';
+import { DynamoAuthStore } from './dynamodb/auth-store';
 import { DynamoStore } from './dynamodb/dynamo-store';
+import { GatewayJwtTokens } from './gateway-jwt';
+import { SecretsManagerSecrets } from './secrets-manager';
+import { sfnStarterFromEnv } from './sfn/sfn-starter';
 
 /** Everything the API needs to run. */
 export interface ApiConfig {
@@ -25,6 +34,12 @@ export interface ApiConfig {
   readonly log?: Logger;
   /** Starts reconcile executions on resync (the local runtime's workflows, or Step Functions). */
   readonly starter?: WorkflowStarter;
+  /** Lockout and refresh-token lifetimes (defaults: 5 failures in 15 min lock 15 min; 7-day refresh). */
+  readonly sessionPolicy?: Partial<SessionPolicy>;
+  /** Where controller credentials set through the API go; without it that route refuses. */
+  readonly secrets?: SecretsWriter;
+  /** Verifies bearer tokens instead of a TokenService over `tokenSecret` (AWS: the gateway's JWTs). */
+  readonly tokens?: TokenService;
 }
 
 /** The API plus the parts tests and tools reach into. */
@@ -33,7 +48,20 @@ export interface ComposedApi {
   readonly store: DynamoStore;
   readonly objects: ObjectService;
   readonly tokens: TokenService;
+  readonly sessions: Sessions;
+  /** Sessions, login failures and the audit trail in the same table. */
+  readonly auth: DynamoAuthStore;
 }
+
+/** The secrets writer when none is configured: refuses, naming what to do instead. */
+const NO_SECRETS_WRITER: SecretsWriter = {
+  write: (ref) =>
+    Promise.reject(
+      new ConflictError(
+        `no writable secrets store is configured here: store the secret ${ref} with your secrets manager`,
+      ),
+    ),
+};
 
 /** Local endpoints need credentials of some kind; DynamoDB Local ignores them. */
 export function dynamoClientConfig(endpoint: string | undefined, region = 'us-east-1'): DynamoDBClientConfig {
@@ -48,28 +76,52 @@ export function composeApi(config: ApiConfig): ComposedApi {
     clientConfig: dynamoClientConfig(config.dynamodbEndpoint, config.region),
   });
   const objects = new ObjectService(store);
-  const tokens = new TokenService(config.tokenSecret, config.tokenTtlSeconds);
+  const tokens = config.tokens ?? new TokenService(config.tokenSecret, config.tokenTtlSeconds);
+  const auth = new DynamoAuthStore(store.client, store.tableName, store.calls);
+  const sessions = new Sessions(auth, tokens, { ...DEFAULT_SESSION_POLICY, ...(config.sessionPolicy ?? {}) });
   const api = createApi({
     objects,
     tokens,
+    sessions,
+    audit: auth,
+    secrets: config.secrets ?? NO_SECRETS_WRITER,
     log: config.log ?? jsonLogger('xos-api'),
     findUserByLogin: userFinder(objects),
     starter: config.starter,
   });
-  return { api, store, objects, tokens };
+  return { api, store, objects, tokens, sessions, auth };
 }
 
-/** Configuration from the environment (TABLE_NAME, XOS_TOKEN_SECRET, DYNAMODB_ENDPOINT, AWS_REGION). */
+/**
+ * Configuration from the environment: TABLE_NAME, DYNAMODB_ENDPOINT, AWS_REGION, and either
+ * XOS_TOKEN_SECRET (+ XOS_TOKEN_TTL_SECONDS; the API's own tokens, locally) or, with
+ * XOS_AUTH=gateway-jwt (AWS), XOS_JWT_ISSUER, XOS_JWT_AUDIENCE and XOS_ADMIN_GROUP (callers from the
+ * Cognito ID tokens the gateway verified). STATE_MACHINE_ARN, when set, lets resync start at once.
+ */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const tableName = env.TABLE_NAME;
-  const tokenSecret = env.XOS_TOKEN_SECRET;
   if (!tableName) throw new Error('TABLE_NAME is not set');
+  const region = env.AWS_REGION || undefined;
+  const base = {
+    tableName,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    region,
+    starter: env.STATE_MACHINE_ARN ? sfnStarterFromEnv(env) : undefined,
+  };
+  if (env.XOS_AUTH === 'gateway-jwt') {
+    const issuer = env.XOS_JWT_ISSUER;
+    const audience = env.XOS_JWT_AUDIENCE;
+    if (!issuer || !audience) throw new Error('XOS_AUTH=gateway-jwt needs XOS_JWT_ISSUER and XOS_JWT_AUDIENCE');
+    const tokens = new GatewayJwtTokens({ issuer, audience, adminGroup: env.XOS_ADMIN_GROUP || 'xos-admins' });
+    return { ...base, tokenSecret: '', tokens };
+  }
+  if (env.XOS_AUTH !== undefined && env.XOS_AUTH !== 'local')
+    throw new Error(`XOS_AUTH must be local or gateway-jwt, got ${env.XOS_AUTH}`);
+  const tokenSecret = env.XOS_TOKEN_SECRET;
   if (!tokenSecret) throw new Error('XOS_TOKEN_SECRET is not set');
   return {
-    tableName,
+    ...base,
     tokenSecret,
-    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    region: env.AWS_REGION || undefined,
     tokenTtlSeconds: env.XOS_TOKEN_TTL_SECONDS ? Number(env.XOS_TOKEN_TTL_SECONDS) : undefined,
   };
 }
@@ -108,10 +160,32 @@ export function composeSync(config: SyncConfig): SyncContext & { store: DynamoSt
   };
 }
 
+/** A starter for functions that may not start executions (their role has no states:StartExecution). */
+const NO_STARTER: WorkflowStarter = {
+  start: () => Promise.reject(new Error('this function starts no executions (STATE_MACHINE_ARN is not set)')),
+};
+
 /**
- * The synchronizer's context in AWS, from the environment. Real back-end drivers arrive with the
- * drivers issue; until then no driver router is configured there and this refuses to start.
+ * The synchronizer's context in AWS, from the environment: TABLE_NAME, AWS_REGION,
+ * DYNAMODB_ENDPOINT; STATE_MACHINE_ARN for the functions that start executions; XOS_SECRET_PREFIX
+ * for the functions that reach back-ends (controller credentials from Secrets Manager under that
+ * prefix; without it, from XOS_SECRET_* variables). Drivers: every registered back-end factory.
  */
-export function composeSyncFromEnv(): SyncContext {
-  throw new Error('the synchronizer has no back-end drivers configured for AWS yet (see the drivers issue)');
+export function composeSyncFromEnv(options: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): SyncContext {
+  const env = options.env ?? process.env;
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new Error('TABLE_NAME is not set');
+  const region = env.AWS_REGION || undefined;
+  const log = options.log ?? jsonLogger('xos-sync');
+  const secrets: SecretsPort = env.XOS_SECRET_PREFIX
+    ? new SecretsManagerSecrets({ prefix: env.XOS_SECRET_PREFIX, clientConfig: region ? { region } : {} })
+    : new EnvSecrets(env);
+  return composeSync({
+    tableName,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    region,
+    drivers: new BackendRouter({ factories: BACKEND_FACTORIES, resolvers: BACKEND_RESOLVERS, secrets, log }),
+    starter: env.STATE_MACHINE_ARN ? sfnStarterFromEnv(env) : NO_STARTER,
+    log,
+  });
 }
