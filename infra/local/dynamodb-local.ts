@@ -55,12 +55,19 @@ export function freePort(): Promise<number> {
  * Start DynamoDB Local on 127.0.0.1. With `dataDir` the database persists there; without, it is
  * in memory. Resolves when it answers requests.
  */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: {
+    port?: number;
+    dataDir?: string;
+    /** JVM heap, e.g. '2g' (default 512m). */
+    heap?: string;
+  } = {},
+): Promise<DynamoDbLocal> {
   checkJava();
   const port = options.port ?? (await freePort());
   const dir = dynamoDbLocalJarDir();
   const args = [
-    '-Xmx512m',
+    `-Xmx${options.heap ?? '512m'}`,
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),

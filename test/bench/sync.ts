@@ -11,7 +11,8 @@
  * - state transitions per clean sync (from the executions' own event histories; target <= 10);
  * - DynamoDB calls per object (counted by the store).
  */
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal } from '../../infra/local/dynamodb-local';
 import { startSyncRuntime } from '../../infra/local/sync-runtime';
 import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
 import { ensureTable } from '../../shared/adapters/dynamodb/create-table';
@@ -110,11 +111,16 @@ async function runScenario(
 ): Promise<SyncScenarioResult> {
   const name = `L=${latencyMs} ms`;
   const tableName = `xos-bench-sync-${latencyMs}-${Date.now().toString(36)}`;
-  const client = new DynamoDBClient(dynamoClientConfig(ctx.dynamodb.endpoint));
+  // Each scenario gets its own DynamoDB Local with a 2 GB heap: one instance slows down within a
+  // long run (even after tables are dropped), which would penalize later scenarios.
+  const ddb = await startDynamoDbLocal({ heap: '2g' });
+  ctx.defer(() => ddb.stop());
+  const endpoint = ddb.endpoint;
+  const client = new DynamoDBClient(dynamoClientConfig(endpoint));
   await ensureTable(client, tableName);
   const composed = composeApi({
     tableName,
-    dynamodbEndpoint: ctx.dynamodb.endpoint,
+    dynamodbEndpoint: endpoint,
     tokenSecret: 'x'.repeat(32),
     log: { error: () => undefined, info: () => undefined },
   });
@@ -178,10 +184,10 @@ async function runScenario(
   ctx.log(`sync ${name}: ${userWrites} objects written; starting the synchronizer`);
   const t0 = Date.now();
   const runtime = await startSyncRuntime({
-    endpoint: ctx.dynamodb.endpoint,
+    endpoint,
     tableName,
     drivers: cloud,
-    concurrency: 512,
+    concurrency: Number(process.env.XOS_BENCH_SYNC_CONCURRENCY || 64),
     sweepIntervalMs: 0,
     log: quiet,
   });
@@ -211,10 +217,8 @@ async function runScenario(
   clearInterval(sweeper);
   const elapsed = (Date.now() - t0) / 1000;
   await runtime.stop();
-  // DynamoDB Local keeps every table in one in-memory database and slows down as it grows: drop
-  // this scenario's table so the next scenario is measured on the same footing.
-  await client.send(new DeleteTableCommand({ TableName: tableName }));
   client.destroy();
+  await ddb.stop();
 
   const executions = runtime.workflows.list();
   const clean = executions.filter((e) => {
