@@ -26,9 +26,11 @@ export interface NagScope {
   /** The console bucket's objects (`<bucket>/*`) as cdk-nag prints them. */
   readonly consoleObjects: string;
   readonly distribution: IConstruct;
+  readonly alarmTopic: IConstruct;
 }
 
 const BASIC_ROLE = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+const VPC_ROLE = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole';
 
 function ack(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
@@ -71,6 +73,12 @@ export function suppressFindings(s: NagScope): void {
   for (const fn of s.secretReaders)
     ack(
       fn,
+      `AwsSolutions-IAM4[${VPC_ROLE}]`,
+      'With a back-end VPC: AWSLambdaVPCAccessExecutionRole only manages the function’s own network interfaces.',
+    );
+  for (const fn of s.secretReaders)
+    ack(
+      fn,
       `AwsSolutions-IAM5[Resource::${s.secretResource}]`,
       'GetSecretValue on the stage’s controller-credential prefix only; secret ARNs end in a random suffix.',
     );
@@ -89,6 +97,12 @@ export function suppressFindings(s: NagScope): void {
     s.stateMachine,
     'AwsSolutions-IAM5[Resource::*]',
     'X-Ray tracing and CloudWatch Logs delivery (logs:*LogDelivery*) cannot be scoped to a resource.',
+  );
+  ack(
+    s.alarmTopic,
+    'Serverless-SNSRedrivePolicy',
+    'E-mail alarm notifications: CloudWatch keeps the alarm state and the dashboard shows it; a queue of ' +
+      'undelivered e-mails would have no reader.',
   );
   ack(s.deadLetters, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the stream dispatcher.');
   ack(s.deadLetters, 'Serverless-SQSRedrivePolicy', 'This queue is itself a dead-letter queue.');

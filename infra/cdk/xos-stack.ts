@@ -290,7 +290,7 @@ export class XosStack extends Stack {
       userPoolClientId: client.userPoolClientId,
     });
 
-    new Monitoring(this, 'Monitoring', {
+    const monitoring = new Monitoring(this, 'Monitoring', {
       prefix,
       alarmEmail: config.alarmEmail,
       api: this.api,
@@ -325,6 +325,7 @@ export class XosStack extends Stack {
       consoleBucket: site.bucket,
       consoleObjects: `<${logicalId(site.bucket)}.Arn>/*`,
       distribution: site.distribution,
+      alarmTopic: monitoring.topic,
     });
   }
 

@@ -1,0 +1,151 @@
+/**
+ * The AWS edge of the composition: Secrets Manager secrets (prefix, cache, error classes), callers
+ * from the gateway's Cognito ID tokens, and the environment the stack gives each function.
+ */
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { apiConfigFromEnv, composeSyncFromEnv } from '../../shared/adapters/compose';
+import { GatewayJwtTokens } from '../../shared/adapters/gateway-jwt';
+import { SecretsManagerSecrets } from '../../shared/adapters/secrets-manager';
+import { SfnWorkflowStarter } from '../../shared/adapters/sfn/sfn-starter';
+
+function fakeClient(answer: (secretId: string) => unknown) {
+  const ids: string[] = [];
+  return {
+    ids,
+    client: {
+      send: async (command: unknown) => {
+        const id = (command as GetSecretValueCommand).input.SecretId as string;
+        ids.push(id);
+        const out = answer(id);
+        if (out instanceof Error) throw out;
+        return out;
+      },
+    } as never,
+  };
+}
+
+const named = (name: string) => Object.assign(new Error(name), { name });
+
+describe('SecretsManagerSecrets', () => {
+  test('reads <prefix><ref>, parses the JSON object, and caches it for the TTL', async () => {
+    let now = 1_000;
+    const fake = fakeClient(() => ({ SecretString: '{"password":"p"}' }));
+    const secrets = new SecretsManagerSecrets({ prefix: 'xos/dev/controllers/', client: fake.client, now: () => now });
+    expect(await secrets.read('os-1')).toEqual({ password: 'p' });
+    expect(await secrets.read('os-1')).toEqual({ password: 'p' });
+    expect(fake.ids).toEqual(['xos/dev/controllers/os-1']);
+    now += 300_001;
+    await secrets.read('os-1');
+    expect(fake.ids).toHaveLength(2);
+  });
+
+  test('concurrent reads share one call; a failure is not cached', async () => {
+    let fail = true;
+    const fake = fakeClient(() => (fail ? named('ThrottlingException') : { SecretString: '{"a":"b"}' }));
+    const secrets = new SecretsManagerSecrets({ prefix: 'p/', client: fake.client });
+    const [a, b] = await Promise.allSettled([secrets.read('x'), secrets.read('x')]);
+    expect(a.status).toBe('rejected');
+    expect(b.status).toBe('rejected');
+    expect(fake.ids).toHaveLength(1);
+    fail = false;
+    expect(await secrets.read('x')).toEqual({ a: 'b' });
+  });
+
+  test('missing or forbidden secrets are terminal; service trouble is retryable; no value leaks', async () => {
+    const secrets = (err: Error) => new SecretsManagerSecrets({ prefix: 'p/', client: fakeClient(() => err).client });
+    await expect(secrets(named('ResourceNotFoundException')).read('x')).rejects.toMatchObject({
+      name: 'Backend.Terminal',
+    });
+    await expect(secrets(named('AccessDeniedException')).read('x')).rejects.toMatchObject({
+      name: 'Backend.Terminal',
+    });
+    await expect(secrets(named('InternalServiceError')).read('x')).rejects.toMatchObject({
+      name: 'Backend.Retryable',
+    });
+    const bad = new SecretsManagerSecrets({
+      prefix: 'p/',
+      client: fakeClient(() => ({ SecretString: '{"password": 42}' })).client,
+    });
+    await expect(bad.read('x')).rejects.toMatchObject({ name: 'Backend.Terminal' });
+  });
+
+  test('a reference cannot leave the prefix', async () => {
+    const fake = fakeClient(() => ({ SecretString: '{}' }));
+    const secrets = new SecretsManagerSecrets({ prefix: 'p/', client: fake.client });
+    for (const ref of ['../other', '/abs', 'a b', '', 'x'.repeat(300)])
+      await expect(secrets.read(ref)).rejects.toMatchObject({ name: 'Backend.Terminal' });
+    expect(fake.ids).toEqual([]);
+  });
+});
+
+describe('GatewayJwtTokens', () => {
+  const ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc';
+  const token = (claims: Record<string, unknown>) =>
+    ['{"alg":"RS256"}', JSON.stringify(claims), 'sig'].map((p) => Buffer.from(p).toString('base64url')).join('.');
+  const tokens = new GatewayJwtTokens({ issuer: ISSUER, audience: 'client-1', adminGroup: 'xos-admins', now: () => 0 });
+  const good = {
+    iss: ISSUER,
+    aud: 'client-1',
+    token_use: 'id',
+    exp: 3600,
+    email: 'ops@example.com',
+    'custom:xos_user_id': '01J000000000000000000000',
+    'cognito:groups': ['xos-admins'],
+  };
+
+  test('the caller comes from the ID token claims; admins by group', () => {
+    expect(tokens.verify(token(good))).toEqual({
+      userId: '01J000000000000000000000',
+      email: 'ops@example.com',
+      isAdmin: true,
+    });
+    expect(tokens.verify(token({ ...good, 'cognito:groups': ['readers'] })).isAdmin).toBe(false);
+  });
+
+  test.each([
+    ['another issuer', { iss: 'https://evil.example' }],
+    ['another client', { aud: 'client-2' }],
+    ['an access token', { token_use: 'access' }],
+    ['an expired token', { exp: -1 }],
+    ['no linked XOS user', { 'custom:xos_user_id': undefined }],
+  ])('%s is 401', (_what, patch) => {
+    expect(() => tokens.verify(token({ ...good, ...patch }))).toThrow(expect.objectContaining({ status: 401 }));
+  });
+
+  test('it never mints tokens', () => {
+    expect(() => tokens.issue()).toThrow(/Cognito/);
+  });
+});
+
+describe('configuration from the environment', () => {
+  test('gateway-jwt API: no token secret needed; resync starts Step Functions executions', () => {
+    const config = apiConfigFromEnv({
+      TABLE_NAME: 't',
+      XOS_AUTH: 'gateway-jwt',
+      XOS_JWT_ISSUER: 'https://issuer',
+      XOS_JWT_AUDIENCE: 'c',
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:xos-dev-reconcile',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(config.tokens).toBeInstanceOf(GatewayJwtTokens);
+    expect(config.starter).toBeInstanceOf(SfnWorkflowStarter);
+    expect(() => apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'gateway-jwt' })).toThrow(/XOS_JWT_ISSUER/);
+    expect(() => apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'other' })).toThrow(/XOS_AUTH/);
+    expect(apiConfigFromEnv({ TABLE_NAME: 't', XOS_TOKEN_SECRET: 's' }).tokens).toBeUndefined();
+  });
+
+  test('the synchronizer composes for AWS; a function without STATE_MACHINE_ARN cannot start executions', async () => {
+    const ctx = composeSyncFromEnv({
+      env: { TABLE_NAME: 't', AWS_REGION: 'eu-west-1', XOS_SECRET_PREFIX: 'xos/dev/controllers/' },
+      log: { info: () => {}, error: () => {} },
+    });
+    await expect(ctx.starter.start('x', { kind: 'Slice', id: 'a', version: 1, reason: 'sweep' })).rejects.toThrow(
+      /STATE_MACHINE_ARN/,
+    );
+    const withStarter = composeSyncFromEnv({
+      env: { TABLE_NAME: 't', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:m' },
+    });
+    expect(withStarter.starter).toBeInstanceOf(SfnWorkflowStarter);
+    expect(() => composeSyncFromEnv({ env: {} })).toThrow(/TABLE_NAME/);
+  });
+});
