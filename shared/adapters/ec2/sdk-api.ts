@@ -151,7 +151,12 @@ export function sdkEc2Api(connection: Ec2Connection): Ec2Api {
       sessionToken: connection.sessionToken,
     },
     maxAttempts: 2,
-    requestHandler: { requestTimeout: connection.timeoutMs ?? 20_000, connectionTimeout: 5_000 },
+    requestHandler: {
+      requestTimeout: connection.timeoutMs ?? 20_000,
+      connectionTimeout: 5_000,
+      // A hung request fails (retryably) instead of hanging the step.
+      throwOnRequestTimeout: true,
+    },
   });
   // biome-ignore lint/suspicious/noExplicitAny: every command goes through the one client
   const send = async <T>(command: any): Promise<T> => {

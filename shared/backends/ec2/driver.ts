@@ -70,6 +70,21 @@ async function ec2Remove(action: string, fn: () => Promise<unknown>): Promise<vo
   }
 }
 
+/** Duplicates of one object's resource are ordered by id; the first is the one kept. */
+const canonicalFirst = <T extends { id: string }>(items: readonly T[]): T[] =>
+  [...items].sort((a, b) => a.id.localeCompare(b.id));
+
+/** Remove duplicates, best effort: what is still in use is left for the next update to retry. */
+async function removeDuplicates(ids: readonly string[], remove: (id: string) => Promise<void>): Promise<void> {
+  for (const id of ids) {
+    try {
+      await remove(id);
+    } catch {
+      // DependencyViolation and the like: observe keeps reporting the duplicate, update retries.
+    }
+  }
+}
+
 async function relatedObject(ctx: DriverContext, kind: string, id: unknown): Promise<StoredObject | undefined> {
   if (typeof id !== 'string') return undefined;
   return ctx.related.get(id) ?? (await ctx.lookup.get(kind, id));
@@ -140,22 +155,41 @@ export class Ec2Session {
 
   // ---- shared finders -------------------------------------------------------------------------
 
-  async vpcOf(ownerId: string): Promise<Vpc | undefined> {
+  /**
+   * The VPCs tagged with the object id, canonical first. There is normally one; two executions of
+   * one object racing (a lease taken over from a slow call) can each create one, since CreateVpc
+   * has no ClientToken: the smallest id is kept, the others are removed by the next update.
+   */
+  async vpcsOf(ownerId: string): Promise<Vpc[]> {
     const api = await this.client();
     const found = await ec2Call(`find VPC of ${ownerId}`, () => api.describeVpcs(byTag(ownerId)));
-    return found.find((v) => v.state !== 'deleted');
+    return canonicalFirst(found.filter((v) => v.state !== 'deleted'));
   }
 
-  async groupOf(ownerId: string): Promise<SecurityGroup | undefined> {
+  async vpcOf(ownerId: string): Promise<Vpc | undefined> {
+    return (await this.vpcsOf(ownerId))[0];
+  }
+
+  async groupsOf(ownerId: string): Promise<SecurityGroup[]> {
     const api = await this.client();
     const found = await ec2Call(`find security group of ${ownerId}`, () => api.describeSecurityGroups(byTag(ownerId)));
-    return found[0];
+    return canonicalFirst(found);
+  }
+
+  /** The object's security group in its (canonical) VPC. */
+  async groupOf(ownerId: string, vpcId: string): Promise<SecurityGroup | undefined> {
+    return (await this.groupsOf(ownerId)).find((g) => g.vpcId === vpcId);
+  }
+
+  /** The subnets tagged with the object id, canonical first (duplicates as for VPCs). */
+  async subnetsOf(ownerId: string): Promise<Subnet[]> {
+    const api = await this.client();
+    const found = await ec2Call(`find subnet of ${ownerId}`, () => api.describeSubnets(byTag(ownerId)));
+    return canonicalFirst(found);
   }
 
   async subnetOf(ownerId: string): Promise<Subnet | undefined> {
-    const api = await this.client();
-    const found = await ec2Call(`find subnet of ${ownerId}`, () => api.describeSubnets(byTag(ownerId)));
-    return found[0];
+    return (await this.subnetsOf(ownerId))[0];
   }
 
   /** Every instance tagged with the object id, terminated ones included. */
@@ -204,20 +238,27 @@ function sliceClient(session: Ec2Session): ExternalClient {
     const s = await slice(obj, ctx);
     const api = await session.client();
     const name = `xos-${String(s.name)}`;
-    const vpc =
-      (await session.vpcOf(obj.id)) ??
-      (await ec2Call(`create VPC for slice ${String(s.name)}`, () => api.createVpc(VPC_CIDR, tagsFor(obj, name))));
-    let group = await session.groupOf(obj.id);
+    if (!(await session.vpcOf(obj.id)))
+      await ec2Call(`create VPC for slice ${String(s.name)}`, () => api.createVpc(VPC_CIDR, tagsFor(obj, name)));
+    // Re-read: a racing execution may have made another; everyone settles on the canonical one.
+    const [vpc, ...extraVpcs] = await session.vpcsOf(obj.id);
+    if (!vpc) throw new RetryableBackendError(`ControllerSlice ${obj.id}: the VPC just created is not visible yet`);
+    let group = await session.groupOf(obj.id, vpc.id);
     if (!group) {
-      const id = await ec2Call(`create security group for slice ${String(s.name)}`, () =>
-        api.createSecurityGroup({
+      try {
+        await api.createSecurityGroup({
           name: `xos-${obj.id}`,
           description: `XOS slice ${String(s.name)}`,
           vpcId: vpc.id,
           tags: tagsFor(obj, name),
-        }),
-      );
-      group = { id, name: `xos-${obj.id}`, vpcId: vpc.id, ingress: [], tags: tagsFor(obj, name) };
+        });
+      } catch (err) {
+        // The group name is unique per VPC: a duplicate means a racing execution made it.
+        if (!(err instanceof Ec2Error && err.code === 'InvalidGroup.Duplicate'))
+          await ec2Call(`create security group for slice ${String(s.name)}`, () => Promise.reject(err));
+      }
+      group = await session.groupOf(obj.id, vpc.id);
+      if (!group) throw new RetryableBackendError(`ControllerSlice ${obj.id}: the security group is not visible yet`);
     }
     const diff = ingressDiff(group.ingress, desiredIngress(s.exposed_ports as string | null, group.id));
     const groupId = group.id;
@@ -225,18 +266,29 @@ function sliceClient(session: Ec2Session): ExternalClient {
       await ec2Call(`revoke ingress on ${groupId}`, () => api.revokeIngress(groupId, diff.revoke));
     if (diff.authorize.length > 0)
       await ec2Call(`authorize ingress on ${groupId}`, () => api.authorizeIngress(groupId, diff.authorize));
+    const extraGroups = (await session.groupsOf(obj.id)).filter((g) => g.id !== groupId);
+    await removeDuplicates(
+      extraGroups.map((g) => g.id),
+      (id) => api.deleteSecurityGroup(id),
+    );
+    await removeDuplicates(
+      extraVpcs.map((v) => v.id),
+      (id) => api.deleteVpc(id),
+    );
     return { vpc_id: vpc.id, security_group_id: groupId };
   };
   return {
     async observe(obj, ctx): Promise<Observation> {
-      const vpc = await session.vpcOf(obj.id);
-      const group = vpc ? await session.groupOf(obj.id) : undefined;
+      const vpcs = await session.vpcsOf(obj.id);
+      const vpc = vpcs[0];
+      const groups = vpc ? await session.groupsOf(obj.id) : [];
+      const group = groups.find((g) => g.vpcId === vpc?.id);
       if (!vpc || !group) return { exists: false, upToDate: false, settled: false };
       const s = await slice(obj, ctx);
       const diff = ingressDiff(group.ingress, desiredIngress(s.exposed_ports as string | null, group.id));
       return {
         exists: true,
-        upToDate: diff.authorize.length === 0 && diff.revoke.length === 0,
+        upToDate: diff.authorize.length === 0 && diff.revoke.length === 0 && vpcs.length === 1 && groups.length === 1,
         settled: vpc.state === 'available',
         handle: { vpc_id: vpc.id, security_group_id: group.id },
         feedback: { tenant_id: vpc.id },
@@ -246,10 +298,10 @@ function sliceClient(session: Ec2Session): ExternalClient {
     update: ensure,
     async delete(obj) {
       const api = await session.client();
-      const group = await session.groupOf(obj.id);
-      if (group) await ec2Remove(`delete security group ${group.id}`, () => api.deleteSecurityGroup(group.id));
-      const vpc = await session.vpcOf(obj.id);
-      if (vpc) await ec2Remove(`delete VPC ${vpc.id}`, () => api.deleteVpc(vpc.id));
+      for (const group of await session.groupsOf(obj.id))
+        await ec2Remove(`delete security group ${group.id}`, () => api.deleteSecurityGroup(group.id));
+      for (const vpc of await session.vpcsOf(obj.id))
+        await ec2Remove(`delete VPC ${vpc.id}`, () => api.deleteVpc(vpc.id));
     },
   };
 }
@@ -266,7 +318,7 @@ async function sliceNetworkOf(
   if (!cs)
     throw new RetryableBackendError(`${obj.kind} ${obj.id}: slice ${sliceId} is not placed on ${controller.id} yet`);
   const vpc = await session.vpcOf(cs.id);
-  const group = vpc ? await session.groupOf(cs.id) : undefined;
+  const group = vpc ? await session.groupOf(cs.id, vpc.id) : undefined;
   if (!vpc || !group) throw new RetryableBackendError(`${obj.kind} ${obj.id}: waiting for the VPC of slice ${sliceId}`);
   return { vpc, group };
 }
@@ -284,12 +336,17 @@ function networkClient(session: Ec2Session): ExternalClient {
   const ensure = async (obj: StoredObject, ctx: DriverContext): Promise<Handle> => {
     const net = await network(obj, ctx);
     const wanted = requestedSubnet(net.subnet as string | null);
-    const existing = await session.subnetOf(obj.id);
+    const [existing, ...extra] = await session.subnetsOf(obj.id);
     if (existing) {
       if (wanted && existing.cidr !== wanted)
         throw new TerminalBackendError(
           `network ${String(net.name)}: EC2 cannot change a subnet's CIDR (${existing.cidr} -> ${wanted}); delete and recreate the network`,
         );
+      const api = await session.client();
+      await removeDuplicates(
+        extra.map((x) => x.id),
+        (id) => api.deleteSubnet(id),
+      );
       return { subnet_id: existing.id, vpc_id: existing.vpcId };
     }
     const { vpc } = await sliceNetworkOf(session, ctx, obj, String(net.owner_id));
@@ -324,12 +381,13 @@ function networkClient(session: Ec2Session): ExternalClient {
   };
   return {
     async observe(obj, ctx): Promise<Observation> {
-      const subnet = await session.subnetOf(obj.id);
+      const subnets = await session.subnetsOf(obj.id);
+      const subnet = subnets[0];
       if (!subnet) return { exists: false, upToDate: false, settled: false };
       const wanted = requestedSubnet((await network(obj, ctx)).subnet as string | null);
       return {
         exists: true,
-        upToDate: !wanted || wanted === subnet.cidr,
+        upToDate: (!wanted || wanted === subnet.cidr) && subnets.length === 1,
         settled: subnet.state === 'available',
         handle: { subnet_id: subnet.id, vpc_id: subnet.vpcId },
         feedback: feedbackOf(subnet),
@@ -338,10 +396,9 @@ function networkClient(session: Ec2Session): ExternalClient {
     create: ensure,
     update: ensure,
     async delete(obj) {
-      const subnet = await session.subnetOf(obj.id);
-      if (!subnet) return;
       const api = await session.client();
-      await ec2Remove(`delete subnet ${subnet.id}`, () => api.deleteSubnet(subnet.id));
+      for (const subnet of await session.subnetsOf(obj.id))
+        await ec2Remove(`delete subnet ${subnet.id}`, () => api.deleteSubnet(subnet.id));
     },
   };
 }
@@ -401,13 +458,23 @@ async function subnetOfNetwork(
 }
 
 function instanceClient(session: Ec2Session): ExternalClient {
+  // Two live instances for one object can only come from racing launches where EC2 ignored the
+  // ClientToken (moto does): the smallest id is kept, update terminates the others.
   const live = async (obj: StoredObject) =>
-    (await session.instancesOf(obj.id)).filter((i) => !GONE_STATES.has(i.state));
+    canonicalFirst((await session.instancesOf(obj.id)).filter((i) => !GONE_STATES.has(i.state)));
   const handleOf = (i: Ec2Instance): Handle => ({ instance_id: i.id });
   const create = async (obj: StoredObject, ctx: DriverContext): Promise<Handle> => {
     const all = await session.instancesOf(obj.id);
-    const running = all.find((i) => !GONE_STATES.has(i.state));
-    if (running) return handleOf(running);
+    const [running, ...extra] = canonicalFirst(all.filter((i) => !GONE_STATES.has(i.state)));
+    if (running) {
+      if (extra.length > 0) {
+        const api = await session.client();
+        await ec2Call(`terminate duplicate instances of ${obj.id}`, () =>
+          api.terminateInstances(extra.map((i) => i.id)),
+        );
+      }
+      return handleOf(running);
+    }
     const [slice, image, flavor] = await Promise.all([
       required(ctx, obj, 'Slice', obj.slice_id),
       required(ctx, obj, 'Image', obj.image_id),
@@ -445,12 +512,12 @@ function instanceClient(session: Ec2Session): ExternalClient {
   };
   return {
     async observe(obj): Promise<Observation> {
-      const [instance] = await live(obj);
+      const [instance, ...extra] = await live(obj);
       if (!instance) return { exists: false, upToDate: false, settled: false };
       return {
         exists: true,
         // Instance type and image changes need a stop/replace; the driver leaves a running instance as is.
-        upToDate: true,
+        upToDate: extra.length === 0,
         settled: instance.state === 'running',
         handle: handleOf(instance),
         feedback: {
