@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'too_many_requests'
   | 'internal_error';
 
 /** Base class: carries a code, an HTTP status, optional offending fields and the cause. */
@@ -79,6 +80,16 @@ export class ConflictError extends XosError {
 export class PayloadTooLargeError extends XosError {
   constructor(limitBytes: number) {
     super('payload_too_large', 413, `request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** Locked out after repeated failed logins: 429 with Retry-After. */
+export class TooManyRequestsError extends XosError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', 429, message);
   }
 }
 

@@ -2,7 +2,7 @@
  * The one place errors become HTTP responses. Client errors carry their message and fields; any
  * other failure is an opaque 500 with the request id (details go to the log, never the client).
  */
-import { type ErrorCode, XosError } from '../errors';
+import { type ErrorCode, TooManyRequestsError, XosError } from '../errors';
 import { type ApiResponse, json } from './http';
 
 /** Minimal structured logger port. */
@@ -22,6 +22,7 @@ export function errorResponse(err: unknown, requestId: string, log: Logger): Api
     const body: ErrorBody = { error: { code: err.code, message: err.message, request_id: requestId } };
     if (err.fields) body.error.fields = err.fields;
     const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': 'Bearer realm="xos"' } : {};
+    if (err instanceof TooManyRequestsError) headers['retry-after'] = String(err.retryAfterSeconds);
     return json(err.status, body, headers);
   }
   log.error('unhandled error', {

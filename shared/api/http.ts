@@ -12,6 +12,12 @@ export interface ApiRequest {
   readonly body?: string;
   /** Correlation id, echoed in error bodies and logs. */
   readonly requestId: string;
+  /**
+   * Claims of a JWT that API Gateway's authorizer already verified
+   * (`event.requestContext.authorizer.jwt.claims`); set only by the Lambda adapter, never from
+   * anything a client sends.
+   */
+  readonly jwtClaims?: Readonly<Record<string, unknown>>;
 }
 
 /** An HTTP response from the core. */

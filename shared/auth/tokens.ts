@@ -1,6 +1,8 @@
 /**
- * Bearer tokens: compact JWS (HS256) signed with a server secret, short-lived. In AWS the same
- * claims can come from a Cognito/JWT authorizer; this issuer serves the local runtime and tests.
+ * Access tokens: compact JWS (HS256) signed with a server secret, short-lived (15 minutes by
+ * default), each bound to a login session (`sid`) that refresh rotates and logout revokes. In AWS
+ * the same claims can come from a Cognito/JWT authorizer; this issuer serves the local runtime and tests.
+ * A verified token is only a claim: the API re-checks it against the session and the user per request.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../errors';
@@ -14,10 +16,18 @@ export interface TokenClaims {
   readonly sub: string;
   readonly email: string;
   readonly adm: boolean;
+  /** The login session the token belongs to. */
+  readonly sid?: string;
   readonly iat: number;
   readonly exp: number;
   readonly iss: string;
 }
+
+/** Default access-token lifetime: short, because refresh tokens renew it. */
+export const DEFAULT_ACCESS_TTL_SECONDS = 900;
+
+/** The caller a token names, and the session it was issued in (absent for tokens from elsewhere). */
+export type TokenCaller = Caller & { readonly sessionId?: string };
 
 /** Signs and verifies tokens with one secret. */
 export class TokenService {
@@ -26,20 +36,21 @@ export class TokenService {
   /** @param secret at least 32 bytes of key material. @param ttlSeconds token lifetime. */
   constructor(
     secret: string | Buffer,
-    readonly ttlSeconds = 3600,
+    readonly ttlSeconds = DEFAULT_ACCESS_TTL_SECONDS,
     private readonly now: () => number = Date.now,
   ) {
     this.secret = Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
     if (this.secret.length < 32) throw new Error('token secret must be at least 32 bytes');
   }
 
-  /** Mint a token for a caller. */
-  issue(caller: Caller): { token: string; expires_at: string } {
+  /** Mint a token for a caller, in a login session. */
+  issue(caller: Caller, sessionId?: string): { token: string; expires_at: string } {
     const iat = Math.floor(this.now() / 1000);
     const claims: TokenClaims = {
       sub: caller.userId,
       email: caller.email,
       adm: caller.isAdmin,
+      ...(sessionId === undefined ? {} : { sid: sessionId }),
       iat,
       exp: iat + this.ttlSeconds,
       iss: ISSUER,
@@ -51,7 +62,7 @@ export class TokenService {
   }
 
   /** Verify a token and return its caller; UnauthorizedError when malformed, forged or expired. */
-  verify(token: string): Caller {
+  verify(token: string): TokenCaller {
     const parts = token.split('.');
     if (parts.length !== 3) throw new UnauthorizedError('malformed token');
     const [head, body, sig] = parts as [string, string, string];
@@ -72,7 +83,9 @@ export class TokenService {
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= this.now()) throw new UnauthorizedError('token expired');
     if (typeof claims.sub !== 'string' || typeof claims.email !== 'string')
       throw new UnauthorizedError('invalid token');
-    return { userId: claims.sub, email: claims.email, isAdmin: claims.adm === true };
+    if (claims.sid !== undefined && typeof claims.sid !== 'string') throw new UnauthorizedError('invalid token');
+    const caller = { userId: claims.sub, email: claims.email, isAdmin: claims.adm === true };
+    return claims.sid === undefined ? caller : { ...caller, sessionId: claims.sid };
   }
 
   private sign(input: string): string {

@@ -11,7 +11,62 @@ export interface Caller {
   readonly userId: string;
   readonly email: string;
   readonly isAdmin: boolean;
+  /** The request this caller acts in, recorded in the audit trail. */
+  readonly requestId?: string;
 }
+
+/** Roles a privilege grants (XOS Privilege.permission is `role:<name>`). */
+export const ROLE_NAMES = ['admin', 'pi', 'tech', 'user', 'access'] as const;
+/** One role name. */
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** The roles that exist on each kind a privilege may be on (site admin/pi/tech/user, slice admin/access, ...). */
+export const ROLES_BY_KIND: Readonly<Record<string, readonly RoleName[]>> = {
+  Site: ['admin', 'pi', 'tech', 'user'],
+  Slice: ['admin', 'access'],
+  Service: ['admin'],
+  Deployment: ['admin'],
+};
+
+/**
+ * One way to be allowed a verb on an object (policies are a list of grants, any of which suffices;
+ * cloud administrators are always allowed). Declarative, so the same grant is both checked on one
+ * object and turned into index queries for lists.
+ * - `anyone`: every authenticated user.
+ * - `self`: the field (a User reference, or `id` on User) is the caller.
+ * - `role`/`on`: the caller holds a live privilege with one of the roles on the object the field
+ *   references (`id`: this object itself).
+ * - `via`: the caller may `as` (default: read for read, update for writes) the object the field references.
+ */
+export type Grant =
+  | { readonly anyone: true }
+  | { readonly self: string }
+  | { readonly role: readonly RoleName[]; readonly on: string }
+  | { readonly via: string; readonly as?: 'read' | 'update' };
+
+/** The verbs a policy rules on. */
+export type Verb = 'read' | 'create' | 'update' | 'delete';
+
+/** What a model file declares about access; `write` is the default of create, update and delete. */
+export interface AccessSpec {
+  readonly read: readonly Grant[];
+  readonly write: readonly Grant[];
+  readonly create?: readonly Grant[];
+  readonly update?: readonly Grant[];
+  readonly delete?: readonly Grant[];
+  /** Fields only cloud administrators may set or change (e.g. User.is_admin, Slice.creator_id). */
+  readonly adminFields?: readonly string[];
+}
+
+/** The resolved access policy of a kind. */
+export interface AccessPolicy extends Readonly<Record<Verb, readonly Grant[]>> {
+  readonly adminFields: readonly string[];
+}
+
+/** Nobody but cloud administrators (an empty grant list). */
+export const ADMINS_ONLY: readonly Grant[] = [];
+/** Every authenticated user. */
+export const ANYONE: readonly Grant[] = [{ anyone: true }];
 
 /** Read-only system fields present on every object. */
 export interface SystemFields {
@@ -99,6 +154,8 @@ export interface ModelSpec<F extends FieldMap> {
   readonly deriveOnCreate?: (obj: Record<string, unknown>, ctx: ValidationContext) => void;
   /** Partitions of the by-kind index, so a large kind does not hot-spot one partition. */
   readonly shards?: number;
+  /** Who may read, create, update and delete objects of this kind (beyond cloud administrators). */
+  readonly access: AccessSpec;
 }
 
 /** A registered model: the spec plus everything derived from it once. */
@@ -112,6 +169,8 @@ export interface Model<F extends FieldMap = FieldMap> extends ModelSpec<F> {
   readonly refFields: readonly string[];
   /** Names of feedback fields. */
   readonly feedbackFields: ReadonlySet<string>;
+  /** The access policy, every verb resolved. */
+  readonly policy: AccessPolicy;
 }
 
 /** The JSON object of a model as stored and returned. */
@@ -151,8 +210,17 @@ export function defineModel<const F extends FieldMap>(spec: ModelSpec<F>): Model
       .filter(([, f]) => f.feedback)
       .map(([name]) => name),
   );
+  const a = spec.access;
+  const policy: AccessPolicy = Object.freeze({
+    read: a.read,
+    create: a.create ?? a.write,
+    update: a.update ?? a.write,
+    delete: a.delete ?? a.write,
+    adminFields: a.adminFields ?? [],
+  });
   return Object.freeze({
     ...spec,
+    policy,
     allFields,
     uniques,
     natural,

@@ -2,7 +2,7 @@
  * The model registry: every kind, looked up by kind name or URL plural, checked for integrity
  * once at load (dangling references, unknown key fields, duplicate names fail fast).
  */
-import type { Model } from './define';
+import { type Grant, type Model, ROLES_BY_KIND, type Verb } from './define';
 import * as kinds from './kinds';
 
 /** All registered models, in a stable (alphabetical) order. */
@@ -66,11 +66,48 @@ export function registryProblems(models: readonly Model[] = MODELS): string[] {
         if (!(f in m.fields)) problems.push(`${m.kind}: unique constraint on unknown field ${f}`);
     }
     for (const f of m.natural) if (!(f in m.fields)) problems.push(`${m.kind}: natural key on unknown field ${f}`);
+    problems.push(...policyProblems(m, known));
     if (m.shardCount < 1 || m.shardCount > 32 || !Number.isInteger(m.shardCount)) {
       problems.push(`${m.kind}: shards must be an integer in 1..32`);
     }
   }
   return problems;
+}
+
+/** A grant must name fields that exist and lead where it says: a User, a privileged kind, a reference. */
+function policyProblems(m: Model, known: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const targetsOf = (field: string): readonly string[] => {
+    if (field === 'id') return [m.kind];
+    const f = m.fields[field];
+    if (f?.type === 'ref') return [f.target as string];
+    if (f?.type === 'generic_ref') return f.targets ?? [];
+    return [];
+  };
+  for (const verb of ['read', 'create', 'update', 'delete'] as Verb[]) {
+    for (const g of m.policy[verb] as Grant[]) {
+      const where = `${m.kind} ${verb} policy`;
+      if ('self' in g && !targetsOf(g.self).every((k) => k === 'User'))
+        out.push(`${where}: self field ${g.self} must reference a User`);
+      if ('self' in g && targetsOf(g.self).length === 0) out.push(`${where}: unknown self field ${g.self}`);
+      if ('role' in g) {
+        const kinds = targetsOf(g.on);
+        if (kinds.length === 0) out.push(`${where}: unknown role field ${g.on}`);
+        for (const k of kinds) {
+          const roles = ROLES_BY_KIND[k];
+          if (!roles) out.push(`${where}: no privileges exist on ${k} (field ${g.on})`);
+          else if (!g.role.every((r) => roles.includes(r))) out.push(`${where}: ${k} has no role among ${g.role}`);
+        }
+      }
+      if ('via' in g) {
+        const f = m.fields[g.via];
+        if (f?.type !== 'ref' || !known.has(f.target ?? ''))
+          out.push(`${where}: via field ${g.via} must be a reference`);
+      }
+    }
+  }
+  for (const f of m.policy.adminFields) if (!(f in m.fields)) out.push(`${m.kind}: admin field ${f} is unknown`);
+  return out;
 }
 
 const problems = registryProblems();

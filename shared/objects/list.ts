@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
 import type { Model } from '../model/define';
 import { OBJECT_ID } from '../model/fields';
+import { MAX_SCOPE_PARTITIONS, type ReadScope } from '../authz/authorizer';
 import { BY_KIND_INDEX, type IndexDefinition, kindPartitions, refIndex, refPartition, refSlot } from '../model/table';
-import type { Store, StoredObject } from '../store/store';
+import type { PartitionPage, Store, StoredObject } from '../store/store';
 import { type Filter, matchesAll } from './filters';
 
 /** Default and maximum page sizes. */
@@ -55,31 +56,65 @@ export function planList(model: Model, filters: readonly Filter[]): ListPlan {
   return { type: 'index', index: BY_KIND_INDEX, partitions: kindPartitions(model) };
 }
 
-/** Run a list request. */
+/**
+ * What the caller may read, for lists: the read scope of its policies (sources read through the
+ * reference indexes), or, when that scope is too wide to expand, a per-object check.
+ */
+export interface ListAccess {
+  /** Undefined: check each item with `canRead` (bounded by MAX_EXAMINED per page). */
+  readonly scope?: ReadScope;
+  canRead(obj: StoredObject): Promise<boolean>;
+}
+
+/** Whether an object is in one of a scope's sources. */
+function inScope(obj: StoredObject, scope: ReadScope): boolean {
+  return scope.all || scope.sources.some((s) => s.ids.includes(String(obj[s.field])));
+}
+
+/** A source of objects in ascending id order: the next page after an id. */
+type Fetcher = (after: string | undefined, limit: number) => Promise<PartitionPage>;
+
+/** Run a list request; with `access`, only objects the caller may read are listed. */
 export async function listObjects(
   store: Store,
   model: Model,
   filters: readonly Filter[],
   options: { limit?: string; cursor?: string },
+  access?: ListAccess,
 ): Promise<ListPage> {
   const limit = parseLimit(options.limit);
   const binding = filterBinding(model, filters);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, binding);
   const plan = planList(model, filters);
+  const scoped = access && !access.scope?.all ? access : undefined;
 
   if (plan.type === 'empty') return { items: [], next_cursor: null };
   if (plan.type !== 'index') {
     const id = plan.type === 'id' ? plan.id : await store.findUnique(model.kind, [plan.field], [plan.value]);
     const obj = id === undefined || (after !== undefined && id <= after) ? undefined : await store.get(model.kind, id);
-    const items = obj && obj.kind === model.kind && matchesAll(obj, filters) ? [obj] : [];
-    return { items, next_cursor: null };
+    const found = obj && obj.kind === model.kind && matchesAll(obj, filters) ? obj : undefined;
+    const readable =
+      found !== undefined && (!scoped || (scoped.scope ? inScope(found, scoped.scope) : await scoped.canRead(found)));
+    return { items: readable ? [found] : [], next_cursor: null };
   }
+
+  const batch = Math.min(MAX_LIMIT, filters.length > 1 ? Math.max(limit * 2, 100) : limit + 1);
+  let fetchers = plan.partitions.map(
+    (p): Fetcher =>
+      (last, n) =>
+        store.queryPartition(plan.index, p, last, n),
+  );
+  let check: ((obj: StoredObject) => Promise<boolean>) | undefined;
+  if (scoped?.scope && !scoped.scope.all) {
+    const scopeFetchers = scopeSources(store, model, scoped.scope, filters);
+    if (scopeFetchers) fetchers = scopeFetchers;
+    else check = scoped.canRead;
+  } else if (scoped) check = scoped.canRead;
 
   const items: StoredObject[] = [];
   let examined = 0;
   let lastSeen: string | undefined;
-  const batch = Math.min(MAX_LIMIT, filters.length > 1 ? Math.max(limit * 2, 100) : limit + 1);
-  const merged = mergePartitions(store, plan.index, plan.partitions, after, batch);
+  const merged = mergeSources(fetchers, after, batch);
   for await (const obj of merged) {
     if (items.length === limit) {
       // One more item exists past the page: the page ends at its last item.
@@ -87,7 +122,7 @@ export async function listObjects(
     }
     examined++;
     lastSeen = obj.id;
-    if (matchesAll(obj, filters)) items.push(obj);
+    if (matchesAll(obj, filters) && (!check || (await check(obj)))) items.push(obj);
     if (examined >= MAX_EXAMINED && items.length < limit) {
       // Partial page: tell the client where to resume rather than reading without bound.
       return { items, next_cursor: encodeCursor(lastSeen, binding) };
@@ -97,19 +132,66 @@ export async function listObjects(
 }
 
 /**
- * Merge ascending pages of several partitions into one ascending stream (k-way merge), fetching a
- * partition's next page only when its buffer runs dry.
+ * The reads that cover a scope: one reference-index partition per (field, target) and the objects
+ * named directly, narrowed by exact filters on the same fields. Undefined when the scope spans more
+ * partitions than a list should read (the caller then checks items one by one).
  */
-async function* mergePartitions(
+function scopeSources(
   store: Store,
-  index: IndexDefinition,
-  partitions: readonly string[],
+  model: Model,
+  scope: ReadScope & { all: false },
+  filters: readonly Filter[],
+): Fetcher[] | undefined {
+  const exact = new Map(filters.filter((f) => f.op === 'exact' && f.value !== null).map((f) => [f.field, f.value]));
+  const fetchers: Fetcher[] = [];
+  const direct: string[] = [];
+  let partitions = 0;
+  for (const source of scope.sources) {
+    const wanted = exact.get(source.field);
+    const ids = wanted === undefined ? source.ids : source.ids.filter((id) => id === wanted);
+    if (source.field === 'id') {
+      direct.push(...ids);
+      continue;
+    }
+    const slot = refSlot(model, source.field) as number;
+    partitions += ids.length;
+    if (partitions > MAX_SCOPE_PARTITIONS) return undefined;
+    for (const id of ids) {
+      const partition = refPartition(model, source.field, id);
+      fetchers.push((last, n) => store.queryPartition(refIndex(slot), partition, last, n));
+    }
+  }
+  if (direct.length > 0) {
+    const sorted = [...new Set(direct)].sort();
+    fetchers.push(async (last, n) => {
+      let pos = last === undefined ? 0 : sorted.findIndex((id) => id > last);
+      if (pos < 0) pos = sorted.length;
+      while (pos < sorted.length) {
+        const next = sorted.slice(pos, pos + Math.min(n, 100));
+        pos += next.length;
+        const found = await store.getMany(next.map((id) => ({ kind: model.kind, id })));
+        const items = next.map((id) => found.get(id)).filter((o): o is StoredObject => o?.kind === model.kind);
+        if (items.length > 0) return { items, exhausted: pos >= sorted.length };
+      }
+      return { items: [], exhausted: true };
+    });
+  }
+  return fetchers;
+}
+
+/**
+ * Merge ascending pages of several sources into one ascending stream of distinct objects (k-way
+ * merge), fetching a source's next page only when its buffer runs dry.
+ */
+async function* mergeSources(
+  fetchers: readonly Fetcher[],
   after: string | undefined,
   batch: number,
 ): AsyncGenerator<StoredObject> {
-  const states = partitions.map((p) => ({ partition: p, buffer: [] as StoredObject[], last: after, exhausted: false }));
+  const states = fetchers.map((f) => ({ fetch: f, buffer: [] as StoredObject[], last: after, exhausted: false }));
+  let yielded: string | undefined;
   const fill = async (s: (typeof states)[number]) => {
-    const page = await store.queryPartition(index, s.partition, s.last, batch);
+    const page = await s.fetch(s.last, batch);
     s.buffer.push(...page.items);
     s.exhausted = page.exhausted || page.items.length === 0;
     const tail = page.items[page.items.length - 1];
@@ -125,7 +207,10 @@ async function* mergePartitions(
       if (head && (!best || head.id < (best.buffer[0] as StoredObject).id)) best = s;
     }
     if (!best) return;
-    yield best.buffer.shift() as StoredObject;
+    const next = best.buffer.shift() as StoredObject;
+    // The same object can be in two sources (a slice the caller created at its own site).
+    if (next.id !== yielded) yield next;
+    yielded = next.id;
   }
 }
 

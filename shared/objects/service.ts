@@ -12,10 +12,43 @@ import { type IncomingRef, incomingRefs, outgoingRefs } from '../model/graph';
 import { feedbackDefaults, validateWrite, type WriteMode } from '../model/validate';
 import type { LiveRef, Replacement, Store, StoredObject } from '../store/store';
 import { parseFilters } from './filters';
-import { type ListPage, listObjects } from './list';
+import { type ListAccess, type ListPage, listObjects } from './list';
 
 /** Source of time, injectable for tests. */
 export type Clock = () => Date;
+
+/** What a committed write did to one object (for the audit trail). */
+export interface CommittedChange {
+  readonly action: 'create' | 'update' | 'delete' | 'cascade_delete' | 'clear_reference';
+  readonly before?: StoredObject;
+  readonly after: StoredObject;
+}
+
+/** A write as it is about to commit: the caller's input, the states, the loaded references. */
+export interface PendingChange {
+  readonly action: 'create' | 'update';
+  /** The validated fields the caller sent (replace mode: with defaults for absent fields). */
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly before?: StoredObject;
+  readonly after: StoredObject;
+  /** Every reference target loaded for the write, by id. */
+  readonly refs: ReadonlyMap<string, StoredObject>;
+  /** References this write sets (all of them on create). */
+  readonly setRefs: readonly LiveRef[];
+}
+
+/**
+ * Hooks of one API write: access checks before it commits and the audit after. The synchronizer
+ * and bootstrap write without hooks (they act with full rights).
+ */
+export interface WriteHooks {
+  /** May the caller update or delete this existing object? Throws NotFound/Forbidden. */
+  existing?(action: 'update' | 'delete', current: StoredObject): Promise<void>;
+  /** May this change commit? Throws to refuse (nothing is written). */
+  change?(pending: PendingChange): Promise<void>;
+  /** The changes that committed, in order. */
+  committed?(changes: readonly CommittedChange[]): Promise<void>;
+}
 
 /** Objects a delete may change in one transaction; larger cascades run in ordered chunks. */
 const CASCADE_TRANSACTION_LIMIT = 100;
@@ -23,7 +56,7 @@ const CASCADE_TRANSACTION_LIMIT = 100;
 /** CRUD with XOS semantics. */
 export class ObjectService {
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private readonly clock: Clock = () => new Date(),
   ) {}
 
@@ -34,14 +67,14 @@ export class ObjectService {
     return obj;
   }
 
-  /** A filtered page of objects. */
-  async list(model: Model, params: Record<string, string>): Promise<ListPage> {
+  /** A filtered page of objects; with `access`, only those the caller may read. */
+  async list(model: Model, params: Record<string, string>, access?: ListAccess): Promise<ListPage> {
     const filters = parseFilters(model, params);
-    return listObjects(this.store, model, filters, { limit: params.limit, cursor: params.cursor });
+    return listObjects(this.store, model, filters, { limit: params.limit, cursor: params.cursor }, access);
   }
 
   /** Create an object from a request body. */
-  async create(model: Model, body: unknown, caller: Caller): Promise<StoredObject> {
+  async create(model: Model, body: unknown, caller: Caller, hooks: WriteHooks = {}): Promise<StoredObject> {
     const data = validateWrite(model, 'create', body);
     const now = this.clock().toISOString();
     const obj: StoredObject = {
@@ -68,8 +101,16 @@ export class ObjectService {
     const derivedRefs = liveRefsOf(model, obj).filter((r) => !refs.some((x) => x.field === r.field && x.id === r.id));
     if (derivedRefs.length > 0) await this.loadRefs(obj, derivedRefs, ctx);
     this.runValidators(model, obj, ctx);
+    await hooks.change?.({
+      action: 'create',
+      input: data,
+      after: obj,
+      refs: ctx.loaded,
+      setRefs: [...refs, ...derivedRefs],
+    });
     await this.hashSecrets(model, obj);
     await this.store.create(obj, [...refs, ...derivedRefs]);
+    await hooks.committed?.([{ action: 'create', after: obj }]);
     return obj;
   }
 
@@ -84,8 +125,10 @@ export class ObjectService {
     body: unknown,
     expectedVersion: number | undefined,
     caller: Caller,
+    hooks: WriteHooks = {},
   ): Promise<StoredObject> {
     const current = await this.get(model, id);
+    await hooks.existing?.('update', current);
     const version = expectedVersion ?? versionFromBody(body);
     if (current.deleted) throw new ConflictError(`${model.kind} ${id} is being deleted and can no longer change`);
     const data = validateWrite(model, mode, body, current);
@@ -114,8 +157,17 @@ export class ObjectService {
       });
     }
     this.runValidators(model, next, ctx);
+    await hooks.change?.({
+      action: 'update',
+      input: data,
+      before: current,
+      after: next,
+      refs: ctx.loaded,
+      setRefs: changed,
+    });
     await this.hashSecrets(model, next, current);
     await this.store.replace([{ before: current, after: next }], changed);
+    await hooks.committed?.([{ action: 'update', before: current, after: next }]);
     return next;
   }
 
@@ -124,8 +176,9 @@ export class ObjectService {
    * references declared set_null are cleared; a protect reference or a write-protected object in
    * the cascade refuses the delete with 409. Idempotent: deleting a deleted object returns it.
    */
-  async delete(model: Model, id: string): Promise<StoredObject> {
+  async delete(model: Model, id: string, hooks: WriteHooks = {}): Promise<StoredObject> {
     const root = await this.get(model, id);
+    await hooks.existing?.('delete', root);
     if (root.deleted) return root;
     if (root.write_protect)
       throw new ConflictError(`${model.kind} ${id} is write-protected; clear write_protect first`);
@@ -172,21 +225,32 @@ export class ObjectService {
     // leaves the root intact, and repeating the DELETE completes it.
     const ordered = order.reverse().map((k) => changes.get(k) as Replacement);
     for (let i = 0; i < ordered.length; i += CASCADE_TRANSACTION_LIMIT) {
-      await this.store.replace(ordered.slice(i, i + CASCADE_TRANSACTION_LIMIT), []);
+      const chunk = ordered.slice(i, i + CASCADE_TRANSACTION_LIMIT);
+      await this.store.replace(chunk, []);
+      await hooks.committed?.(
+        chunk.map(({ before, after }) => ({
+          action: after.id === root.id ? 'delete' : after.deleted ? 'cascade_delete' : 'clear_reference',
+          before,
+          after,
+        })),
+      );
     }
     // A child created between our read of the dependents and the commit passed its live-parent
     // check and was missed; none can commit after it (the parent is deleted now). Sweep them up.
-    await this.cascadeLateChildren(ordered.filter((c) => c.after.deleted).map((c) => c.after));
+    await this.cascadeLateChildren(
+      ordered.filter((c) => c.after.deleted).map((c) => c.after),
+      hooks,
+    );
     return changes.get(root.id)?.after as StoredObject;
   }
 
   /** Cascade (or clear) live objects still referencing the given deleted objects. */
-  private async cascadeLateChildren(deleted: readonly StoredObject[]): Promise<void> {
+  private async cascadeLateChildren(deleted: readonly StoredObject[], hooks: WriteHooks): Promise<void> {
     const found = await Promise.all(deleted.map((obj) => this.dependents(obj)));
     for (const { child, incoming } of found.flat()) {
       const model = incoming.model;
       try {
-        if (incoming.onDelete === 'cascade') await this.delete(model, child.id);
+        if (incoming.onDelete === 'cascade') await this.delete(model, child.id, { committed: hooks.committed });
         else if (incoming.onDelete === 'set_null') {
           const fresh = await this.get(model, child.id);
           if (fresh[incoming.field] !== null && !fresh.deleted) {
@@ -198,6 +262,7 @@ export class ObjectService {
               updated: now,
             } as StoredObject;
             await this.store.replace([{ before: fresh, after }], []);
+            await hooks.committed?.([{ action: 'clear_reference', before: fresh, after }]);
           }
         }
         // protect: the delete was allowed before this child existed; the synchronizer reports it.

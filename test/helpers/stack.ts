@@ -10,6 +10,8 @@ import { bootstrap } from '../../infra/local/bootstrap';
 import { type DevServer, startDevServer } from '../../infra/local/dev-server';
 import { type ComposedApi, composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
 import type { Logger } from '../../shared/api/errors';
+import type { SessionPolicy } from '../../shared/auth/sessions';
+import { MemorySecrets } from '../../shared/secrets/secrets';
 import type { WorkflowStarter } from '../../shared/sync/contract';
 
 /** Credentials of the admin every test stack starts with. */
@@ -33,8 +35,10 @@ export interface TestStack {
   readonly server: DevServer;
   readonly client: DynamoDBClient;
   readonly adminToken: string;
-  /** Log lines written by the API (errors, failed logins). */
+  /** Log lines written by the API (errors, failed logins, audit records). */
   readonly logs: string[];
+  /** Where controller credentials set through the API land. */
+  readonly secrets: MemorySecrets;
   /** Send a request; `body` objects are JSON-encoded, strings sent as is. */
   request(
     method: string,
@@ -54,7 +58,7 @@ export function testEndpoint(): string {
 
 /** Start a stack. */
 export async function startTestStack(
-  options: { tokenTtlSeconds?: number; starter?: WorkflowStarter } = {},
+  options: { tokenTtlSeconds?: number; starter?: WorkflowStarter; sessionPolicy?: Partial<SessionPolicy> } = {},
 ): Promise<TestStack> {
   const endpoint = testEndpoint();
   const tableName = `xos-test-${randomBytes(6).toString('hex')}`;
@@ -64,7 +68,10 @@ export async function startTestStack(
     info: (message, detail) => logs.push(JSON.stringify({ level: 'INFO', message, ...detail })),
   };
   const tokenSecret = randomBytes(32).toString('base64url');
+  const secrets = new MemorySecrets();
   const composed = composeApi({
+    secrets: { write: async (ref, secret) => secrets.set(ref, secret) },
+    sessionPolicy: options.sessionPolicy,
     tableName,
     dynamodbEndpoint: endpoint,
     tokenSecret,
@@ -118,6 +125,7 @@ export async function startTestStack(
     client,
     adminToken,
     logs,
+    secrets,
     request,
     close: async () => {
       await server.close();

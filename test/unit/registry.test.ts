@@ -80,6 +80,7 @@ describe('model registry', () => {
       fields: { name: str('n'), thing_id: ref('Nowhere', 'x') },
       uniqueTogether: [{ fields: ['name'] }],
       toscaKey: ['name'],
+      access: { read: [{ via: 'name' }, { role: ['admin'], on: 'thing_id' }], write: [], adminFields: ['nope'] },
     });
     const withMissing = { ...bad, uniques: [{ fields: ['missing'], nullsEqual: false }] };
     const problems = registryProblems([...MODELS, withMissing]);
@@ -88,12 +89,21 @@ describe('model registry', () => {
         'duplicate plural sites',
         'Broken.thing_id: unknown target Nowhere',
         'Broken: unique constraint on unknown field missing',
+        'Broken read policy: via field name must be a reference',
+        'Broken read policy: no privileges exist on Nowhere (field thing_id)',
+        'Broken: admin field nope is unknown',
       ]),
     );
   });
 
   test('a model may not redeclare a lifecycle field', () => {
-    expect(() => defineModel({ kind: 'X', plural: 'xs', description: 'x', fields: { version: str('v') } })).toThrow(
+    expect(() => defineModel({
+        kind: 'X',
+        plural: 'xs',
+        description: 'x',
+        fields: { version: str('v') },
+        access: { read: [], write: [] },
+      })).toThrow(
       /collides with a lifecycle field/,
     );
   });

@@ -15,4 +15,5 @@ export const AddressPool = defineModel({
     gateway_mac: str('Gateway MAC address.', { format: 'mac', max: 17 }),
     service_id: ref('Service', 'The service owning the pool.', { reverse: 'addresspools' }),
   },
+  access: { read: [{ via: 'service_id' }], write: [{ via: 'service_id' }] },
 });

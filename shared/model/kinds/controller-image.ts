@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Placement of an image on a controller (Glance image or AMI). */
@@ -13,4 +13,5 @@ export const ControllerImage = defineModel({
   },
   uniqueTogether: [{ fields: ['image_id', 'controller_id'] }],
   toscaKey: ['image_id', 'controller_id'],
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });

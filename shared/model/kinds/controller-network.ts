@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Placement of a network on a controller (network + subnet + router); lazy until needed. */
@@ -21,4 +21,5 @@ export const ControllerNetwork = defineModel({
   shards: 2,
   uniqueTogether: [{ fields: ['network_id', 'controller_id'] }],
   toscaKey: ['network_id', 'controller_id'],
+  access: { read: [{ via: 'network_id' }], write: ADMINS_ONLY },
 });

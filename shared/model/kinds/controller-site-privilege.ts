@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Mirror of a site privilege on a controller (Keystone role assignment on the site project). */
@@ -13,4 +13,5 @@ export const ControllerSitePrivilege = defineModel({
   },
   uniqueTogether: [{ fields: ['controller_id', 'site_privilege_id'] }],
   toscaKey: ['controller_id', 'site_privilege_id'],
+  access: { read: [{ via: 'site_privilege_id' }], write: ADMINS_ONLY },
 });

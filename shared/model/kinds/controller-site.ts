@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Placement of a site on a controller (Keystone project); created by the Site policy. */
@@ -13,4 +13,5 @@ export const ControllerSite = defineModel({
   },
   uniqueTogether: [{ fields: ['site_id', 'controller_id'] }],
   toscaKey: ['site_id', 'controller_id'],
+  access: { read: [{ role: ['admin', 'pi', 'tech'], on: 'site_id' }], write: ADMINS_ONLY },
 });

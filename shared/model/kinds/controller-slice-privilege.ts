@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Mirror of a slice privilege on a controller (Keystone role assignment on the slice project). */
@@ -16,4 +16,5 @@ export const ControllerSlicePrivilege = defineModel({
   },
   uniqueTogether: [{ fields: ['controller_id', 'slice_privilege_id'] }],
   toscaKey: ['controller_id', 'slice_privilege_id'],
+  access: { read: [{ via: 'slice_privilege_id' }], write: ADMINS_ONLY },
 });

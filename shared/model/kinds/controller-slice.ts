@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Placement of a slice on a controller (project + quota, or VPC); created by the Slice policy. */
@@ -14,4 +14,5 @@ export const ControllerSlice = defineModel({
   shards: 2,
   uniqueTogether: [{ fields: ['controller_id', 'slice_id'] }],
   toscaKey: ['controller_id', 'slice_id'],
+  access: { read: [{ via: 'slice_id' }], write: ADMINS_ONLY },
 });

@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Placement of a user on a controller (Keystone user); created by the User policy. */
@@ -13,4 +13,5 @@ export const ControllerUser = defineModel({
   },
   uniqueTogether: [{ fields: ['user_id', 'controller_id'] }],
   toscaKey: ['user_id', 'controller_id'],
+  access: { read: [{ via: 'user_id' }], write: ADMINS_ONLY },
 });

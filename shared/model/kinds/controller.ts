@@ -32,4 +32,5 @@ export const Controller = defineModel({
       reverse: 'controllerdeployments',
     }),
   },
+  access: { read: [{ role: ['admin'], on: 'deployment_id' }], write: [{ role: ['admin'], on: 'deployment_id' }] },
 });

@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { str, text } from '../fields';
 
 /** A group of controllers that sites can be bound to (XOS Deployment). */
@@ -10,4 +10,5 @@ export const Deployment = defineModel({
     name: str('Name of the deployment.', { required: true, unique: true }),
     accessControl: text('Access control policy (XOS syntax).', { default: 'allow all' }),
   },
+  access: { read: ANYONE, write: [{ role: ['admin'], on: 'id' }], create: ADMINS_ONLY, delete: ADMINS_ONLY },
 });

@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { str, text } from '../fields';
 
 /** An instance size (XOS Flavor). */
@@ -11,4 +11,5 @@ export const Flavor = defineModel({
     description: text('What the flavor is.'),
     flavor: str('Back-end flavor name or instance type (defaults to the name).', { max: 32 }),
   },
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });

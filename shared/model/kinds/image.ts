@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { choice, str } from '../fields';
 
 /** A VM or container image (XOS Image). */
@@ -24,4 +24,5 @@ export const Image = defineModel({
   // natural key stay unambiguous (XOS/Postgres treated NULLs as distinct and allowed duplicates).
   uniqueTogether: [{ fields: ['name', 'tag'], nullsEqual: true }],
   toscaKey: ['name', 'tag'],
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });

@@ -58,4 +58,9 @@ export const Instance = defineModel({
     if (obj.name === undefined || obj.name === null) obj.name = ctx.ref('slice_id')?.name ?? null;
     if (obj.creator_id === undefined || obj.creator_id === null) obj.creator_id = ctx.caller.userId;
   },
+  access: {
+    read: [{ via: 'slice_id' }],
+    write: [{ role: ['admin', 'access'], on: 'slice_id' }, { via: 'slice_id' }],
+    adminFields: ['creator_id'],
+  },
 });

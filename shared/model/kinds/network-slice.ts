@@ -30,4 +30,5 @@ export const NetworkSlice = defineModel({
       },
     },
   ],
+  access: { read: [{ via: 'slice_id' }], write: [{ role: ['admin', 'access'], on: 'slice_id' }, { via: 'slice_id' }] },
 });

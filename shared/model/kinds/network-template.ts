@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { choice, str, text } from '../fields';
 
 /** A network template: visibility, translation and which controller manages it (XOS NetworkTemplate). */
@@ -22,4 +22,5 @@ export const NetworkTemplate = defineModel({
       { default: 'PRIVATE' },
     ),
   },
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });

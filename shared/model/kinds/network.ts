@@ -23,4 +23,5 @@ export const Network = defineModel({
     owner_id: ref('Slice', 'The slice that owns this network.', { required: true, reverse: 'ownedNetworks' }),
     permitted_slices_ids: refs('Slice', 'Slices allowed to attach to this network.'),
   },
+  access: { read: [{ via: 'owner_id' }], write: [{ role: ['admin'], on: 'owner_id' }, { via: 'owner_id' }] },
 });

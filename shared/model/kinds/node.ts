@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ANYONE, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** A compute node of a site in a deployment (XOS Node). */
@@ -18,4 +18,5 @@ export const Node = defineModel({
       reverse: 'nodes',
     }),
   },
+  access: { read: ANYONE, write: [{ via: 'site_deployment_id' }] },
 });

@@ -43,4 +43,5 @@ export const Port = defineModel({
       },
     },
   ],
+  access: { read: [{ via: 'instance_id' }, { via: 'network_id' }], write: [{ via: 'instance_id' }] },
 });

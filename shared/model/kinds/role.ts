@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { str, text } from '../fields';
 
 /** A named role (XOS Role), synchronized to back-end roles such as Keystone's. */
@@ -12,4 +12,5 @@ export const Role = defineModel({
     description: text('What the role grants.'),
   },
   toscaKey: ['role_type'],
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });

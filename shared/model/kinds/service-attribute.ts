@@ -13,4 +13,5 @@ export const ServiceAttribute = defineModel({
   },
   uniqueTogether: [{ fields: ['name', 'service_id'] }],
   toscaKey: ['name', 'service_id'],
+  access: { read: [{ via: 'service_id' }], write: [{ via: 'service_id' }] },
 });

@@ -25,4 +25,8 @@ export const ServiceDependency = defineModel({
           : undefined,
     },
   ],
+  access: {
+    read: [{ via: 'provider_service_id' }, { via: 'subscriber_service_id' }],
+    write: [{ via: 'provider_service_id' }],
+  },
 });

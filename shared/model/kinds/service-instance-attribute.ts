@@ -16,4 +16,5 @@ export const ServiceInstanceAttribute = defineModel({
   },
   uniqueTogether: [{ fields: ['name', 'service_instance_id'] }],
   toscaKey: ['name', 'service_instance_id'],
+  access: { read: [{ via: 'service_instance_id' }], write: [{ via: 'service_instance_id' }] },
 });

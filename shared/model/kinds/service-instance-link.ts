@@ -40,4 +40,5 @@ export const ServiceInstanceLink = defineModel({
       },
     },
   ],
+  access: { read: [{ via: 'provider_service_instance_id' }], write: [{ via: 'provider_service_instance_id' }] },
 });

@@ -21,4 +21,5 @@ export const ServiceInstance = defineModel({
     }),
   },
   shards: 4,
+  access: { read: [{ via: 'owner_id' }], write: [{ via: 'owner_id' }] },
 });

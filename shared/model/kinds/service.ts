@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { bool, choice, json, ref, str, text } from '../fields';
 
 /** A service: a first-class, composable unit built from slices and a controller (XOS Service). */
@@ -25,5 +25,11 @@ export const Service = defineModel({
     service_specific_id: str('Service-specific identifier.', { max: 30 }),
     service_specific_attribute: json('Service-specific attributes.'),
     site_id: ref('Site', 'The site hosting the service.', { reverse: 'service' }),
+  },
+  access: {
+    read: [{ role: ['admin'], on: 'id' }],
+    write: [{ role: ['admin'], on: 'id' }],
+    create: ADMINS_ONLY,
+    delete: ADMINS_ONLY,
   },
 });

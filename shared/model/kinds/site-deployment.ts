@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ANYONE, defineModel } from '../define';
 import { ref, str } from '../fields';
 
 /** Binds a site to a deployment and the controller that serves it (XOS SiteDeployment). */
@@ -16,4 +16,5 @@ export const SiteDeployment = defineModel({
   },
   uniqueTogether: [{ fields: ['site_id', 'deployment_id'] }],
   toscaKey: ['site_id', 'deployment_id'],
+  access: { read: ANYONE, write: [{ role: ['admin'], on: 'deployment_id' }] },
 });

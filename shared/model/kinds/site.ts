@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { bool, float, str } from '../fields';
 
 /** A physical or administrative site: owns users, slices and nodes (XOS Site). */
@@ -18,4 +18,5 @@ export const Site = defineModel({
     is_public: bool('Whether the site is listed publicly.', true),
     abbreviated_name: str('Short name of the site.', { required: true, max: 80 }),
   },
+  access: { read: ANYONE, write: [{ role: ['admin'], on: 'id' }], create: ADMINS_ONLY, delete: ADMINS_ONLY },
 });

@@ -41,4 +41,18 @@ export const Slice = defineModel({
   deriveOnCreate(obj, ctx) {
     if (obj.creator_id === undefined || obj.creator_id === null) obj.creator_id = ctx.caller.userId;
   },
+  access: {
+    read: [
+      { self: 'creator_id' },
+      { role: ['admin', 'access'], on: 'id' },
+      { role: ['admin', 'pi', 'tech'], on: 'site_id' },
+    ],
+    write: [{ self: 'creator_id' }, { role: ['admin'], on: 'id' }, { role: ['admin', 'pi'], on: 'site_id' }],
+    create: [{ role: ['admin', 'pi'], on: 'site_id' }],
+    delete: [
+      { role: ['admin'], on: 'id' },
+      { role: ['admin', 'pi'], on: 'site_id' },
+    ],
+    adminFields: ['creator_id'],
+  },
 });

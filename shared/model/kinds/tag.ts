@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, defineModel } from '../define';
 import { choice, genericRef, ref, str, text } from '../fields';
 
 /** Kinds a tag may be attached to. */
@@ -18,4 +18,5 @@ export const Tag = defineModel({
   },
   uniqueTogether: [{ fields: ['name', 'object_id', 'service_id'] }],
   toscaKey: ['name', 'object_id', 'service_id'],
+  access: { read: ADMINS_ONLY, write: ADMINS_ONLY },
 });

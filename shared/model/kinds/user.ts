@@ -29,4 +29,11 @@ export const User = defineModel({
   deriveOnCreate(obj) {
     if (obj.username === undefined || obj.username === null) obj.username = obj.email;
   },
+  access: {
+    read: [{ self: 'id' }, { role: ['admin', 'pi', 'tech', 'user'], on: 'site_id' }],
+    write: [{ self: 'id' }, { role: ['admin'], on: 'site_id' }],
+    create: [{ role: ['admin'], on: 'site_id' }],
+    delete: [{ role: ['admin'], on: 'site_id' }],
+    adminFields: ['is_admin', 'is_staff', 'is_appuser'],
+  },
 });

@@ -1,4 +1,4 @@
-import { defineModel } from '../define';
+import { ADMINS_ONLY, ANYONE, defineModel } from '../define';
 import { bool, str, text } from '../fields';
 
 /** A console view (XOS View). */
@@ -12,4 +12,5 @@ export const View = defineModel({
     description: text('What the view shows.'),
     url: str('Where the view lives.', { max: 1024 }),
   },
+  access: { read: ANYONE, write: ADMINS_ONLY },
 });
