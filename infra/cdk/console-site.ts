@@ -30,9 +30,11 @@ export class ConsoleSite extends Construct {
   readonly bucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
   private readonly sources: deploy.ISource[];
+  private readonly retain: boolean;
 
   constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
     super(scope, id);
+    this.retain = props.retain;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -63,6 +65,8 @@ export class ConsoleSite extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
       memoryLimit: 256,
+      // A dev stack's teardown removes the files, so the bucket is empty and can be deleted with it.
+      retainOnDelete: this.retain,
     });
   }
 }
