@@ -109,7 +109,13 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
       const name = String(server.name);
       const handle = { server_id: String(server.id), project_id: String(server.tenant_id) };
       if (server.status === 'ERROR') {
-        const fault = (server.fault as Json | undefined)?.message;
+        // Nova leaves `fault` out of server lists; only the server itself carries it.
+        const one = await api.session.call('compute', 'GET', `/servers/${String(server.id)}`, {
+          ok: [404],
+          action: `read the fault of Nova server ${name}`,
+        });
+        const fault = (((one.body as Json | undefined)?.server as Json | undefined)?.fault as Json | undefined)
+          ?.message;
         return {
           exists: true,
           upToDate: true,

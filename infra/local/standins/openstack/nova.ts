@@ -76,12 +76,13 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
       const re = name ? new RegExp(name) : undefined;
       const project = req.query.get('project_id') ?? req.query.get('tenant_id');
       const all = req.query.get('all_tenants') === '1' || req.query.get('all_tenants') === 'True';
+      // Lists leave `fault` out (observed): only GET /servers/{id} shows it.
       const servers = [...cloud.servers.values()].filter(
         (s) =>
           (!re || re.test(String(s.name))) &&
           (project ? s.tenant_id === project : all || s.tenant_id === auth.projectId),
       );
-      return { status: 200, body: { servers } };
+      return { status: 200, body: { servers: servers.map(({ fault: _fault, ...rest }) => rest) } };
     }
     if (!b && m === 'POST') return createServer(cloud, req, v, auth.projectId, makePort);
     const server = b ? cloud.servers.get(b) : undefined;
