@@ -33,6 +33,8 @@ export interface BootstrapResult {
   readonly generatedPassword?: string;
   readonly passwordFile?: string;
   readonly createdAdmin: boolean;
+  /** The default site (demo deployments are bound to it). */
+  readonly siteId: string;
 }
 
 /** Create the table, the default site and the admin user when missing. */
@@ -49,6 +51,12 @@ export async function bootstrap(options: {
   const adminEmail = options.adminEmail || 'admin@xos.local';
   const users = requireModel('User');
   const sites = requireModel('Site');
+  let site = (await options.objects.list(sites, { login_base: 'default', limit: '1' })).items[0];
+  site ??= await options.objects.create(
+    sites,
+    { name: 'Default Site', login_base: 'default', abbreviated_name: 'default' },
+    SYSTEM_CALLER,
+  );
   const existing = (await options.objects.list(users, { email: adminEmail, limit: '1' })).items[0];
   if (existing) {
     if (options.adminPassword) {
@@ -61,7 +69,7 @@ export async function bootstrap(options: {
         SYSTEM_CALLER,
       );
     }
-    return { adminEmail, createdAdmin: false };
+    return { adminEmail, createdAdmin: false, siteId: site.id };
   }
   let password = options.adminPassword;
   let generatedPassword: string | undefined;
@@ -77,12 +85,6 @@ export async function bootstrap(options: {
       generatedPassword = password;
     }
   }
-  let site = (await options.objects.list(sites, { login_base: 'default', limit: '1' })).items[0];
-  site ??= await options.objects.create(
-    sites,
-    { name: 'Default Site', login_base: 'default', abbreviated_name: 'default' },
-    SYSTEM_CALLER,
-  );
   await options.objects.create(
     users,
     {
@@ -96,5 +98,5 @@ export async function bootstrap(options: {
     },
     SYSTEM_CALLER,
   );
-  return { adminEmail, generatedPassword, passwordFile, createdAdmin: true };
+  return { adminEmail, generatedPassword, passwordFile, createdAdmin: true, siteId: site.id };
 }

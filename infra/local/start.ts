@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/api/handler';
 import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
-import { StandInCloud } from '../../shared/backends/standin';
+import { ChainSecrets, EnvSecrets, FileSecrets, type SecretsPort } from '../../shared/secrets/secrets';
 import type { WorkflowStarter } from '../../shared/sync/contract';
-import { bootstrap, persistentSecret } from './bootstrap';
+import { bootstrap, persistentSecret, SYSTEM_CALLER } from './bootstrap';
+import { type DemoBackends, startDemoBackends } from './demo';
 import { startDevServer } from './dev-server';
 import { JavaMissingError, startDynamoDbLocal } from './dynamodb-local';
 import { type SyncRuntime, startSyncRuntime } from './sync-runtime';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   const ddb = await startDynamoDbLocal({ dataDir: inMemory ? undefined : join(dataDir, 'dynamodb') });
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
   let sync: SyncRuntime | undefined;
+  let demo: DemoBackends | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     log(`xos: ${signal} received, shutting down ...`);
     await server?.close();
     await sync?.stop();
+    await demo?.stop();
     await ddb.stop();
     log('xos: stopped.');
     process.exit(0);
@@ -65,15 +68,17 @@ async function main(): Promise<void> {
       adminPassword: process.env.XOS_ADMIN_PASSWORD,
       dataDir: inMemory ? undefined : dataDir,
     });
-    const cloud = new StandInCloud({
-      latencyMs: Number(process.env.XOS_STANDIN_LATENCY_MS || 100),
+    demo = await startDemoBackends({
+      latencyMs: Number(process.env.XOS_STANDIN_LATENCY_MS || 50),
       errorRate: Number(process.env.XOS_STANDIN_ERROR_RATE || 0),
       settleMs: Number(process.env.XOS_STANDIN_SETTLE_MS || 1000),
+      secrets: localSecrets(inMemory ? undefined : dataDir),
     });
+    await demo.seed(composed.objects, SYSTEM_CALLER, result.siteId);
     sync = await startSyncRuntime({
       endpoint: ddb.endpoint,
       tableName: TABLE,
-      drivers: cloud,
+      drivers: demo.router,
       store: composed.store,
       options: { leaseMs: 60_000, waitRecheckMs: 60_000 },
       sweepGraceMs: 10_000,
@@ -86,7 +91,8 @@ async function main(): Promise<void> {
     const url = server.url;
     log('');
     log(`xos: API ready at ${url}   (OpenAPI: ${url}/openapi.json)`);
-    log('xos: synchronizer running (stream -> dispatch -> local Step Functions); back-ends: in-process stand-in');
+    log('xos: synchronizer running (stream -> dispatch -> local Step Functions)');
+    log(`xos: back-ends (local stand-ins, one demo deployment each): ${demo.endpoints.join(', ')}`);
     log(`xos: admin user ${result.adminEmail}`);
     if (result.generatedPassword) {
       log(
@@ -107,9 +113,20 @@ async function main(): Promise<void> {
   } catch (err) {
     await server?.close();
     await sync?.stop();
+    await demo?.stop();
     await ddb.stop();
     throw err;
   }
+}
+
+/**
+ * Controller credentials an operator adds locally: XOS_SECRET_<REF> environment variables, and
+ * the encrypted file .data/secrets.json (key in .data/secrets-key, 0600).
+ */
+function localSecrets(dataDir: string | undefined): SecretsPort {
+  if (!dataDir) return new EnvSecrets();
+  const key = process.env.XOS_SECRETS_KEY || persistentSecret(join(dataDir, 'secrets-key')).value;
+  return new ChainSecrets([new EnvSecrets(), new FileSecrets(join(dataDir, 'secrets.json'), key)]);
 }
 
 main().catch((err: unknown) => {
