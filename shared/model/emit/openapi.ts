@@ -80,7 +80,13 @@ function objectSchema(model: Model): Schema {
     deleted: { type: 'boolean', readOnly: true, description: 'Soft-deleted, awaiting back-end removal.' },
   };
   for (const [name, f] of Object.entries(model.allFields)) if (!f.writeOnly) properties[name] = fieldSchema(f);
-  return { type: 'object', description: model.description, properties, required: Object.keys(properties) };
+  return {
+    type: 'object',
+    description: model.description,
+    properties,
+    required: Object.keys(properties),
+    'x-xos-access': model.policy,
+  };
 }
 
 function writeSchema(model: Model, mode: 'create' | 'patch'): Schema {
@@ -139,9 +145,54 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
             },
           },
         },
-        responses: { 200: { description: 'A token' }, 400: ERROR, 401: ERROR },
+        responses: {
+          200: { description: 'An access token, a refresh token and their expiries' },
+          400: ERROR,
+          401: ERROR,
+          429: ERROR,
+        },
       },
     },
+    '/xosapi/v1/utility/refresh': {
+      post: {
+        summary: 'Trade a refresh token for a new access token and a rotated refresh token',
+        security: [],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['refresh_token'],
+                properties: { refresh_token: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: { 200: { description: 'A new token pair' }, 400: ERROR, 401: ERROR },
+      },
+    },
+    '/xosapi/v1/utility/logout': {
+      post: { summary: "Revoke the caller's session", responses: { 204: { description: 'Logged out' }, 401: ERROR } },
+    },
+  };
+  const auditPage = {
+    200: {
+      description: 'Audit records, newest first',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: { type: 'object' } },
+              next_cursor: { type: ['string', 'null'] },
+            },
+          },
+        },
+      },
+    },
+    401: ERROR,
+    404: ERROR,
   };
   for (const m of models) {
     schemas[m.kind] = objectSchema(m);
@@ -165,6 +216,7 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       get: {
         summary: `List ${m.kind} objects`,
         tags: [m.kind],
+        'x-xos-access': m.policy.read,
         parameters: [
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
           { name: 'cursor', in: 'query', schema: { type: 'string' } },
@@ -193,6 +245,7 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       post: {
         summary: `Create a ${m.kind}`,
         tags: [m.kind],
+        'x-xos-access': m.policy.create,
         requestBody: body(`${m.kind}Create`),
         responses: { ...one(201, 'Created'), 400: ERROR, 401: ERROR, 403: ERROR, 409: ERROR },
       },
@@ -204,11 +257,13 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       get: {
         summary: `Get a ${m.kind}`,
         tags: [m.kind],
+        'x-xos-access': m.policy.read,
         responses: { ...one(200, 'The object'), 401: ERROR, 404: ERROR },
       },
       put: {
         summary: `Replace a ${m.kind} (send its version or If-Match)`,
         tags: [m.kind],
+        'x-xos-access': m.policy.update,
         parameters: [ifMatch],
         requestBody: body(`${m.kind}Patch`),
         responses: { ...one(200, 'Replaced'), 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR },
@@ -216,6 +271,7 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       patch: {
         summary: `Change some fields of a ${m.kind} (send its version or If-Match)`,
         tags: [m.kind],
+        'x-xos-access': m.policy.update,
         parameters: [ifMatch],
         requestBody: body(`${m.kind}Patch`),
         responses: { ...one(200, 'Changed'), 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR },
@@ -223,9 +279,46 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       delete: {
         summary: `Delete a ${m.kind} (soft delete; removed after the back-ends are cleaned)`,
         tags: [m.kind],
+        'x-xos-access': m.policy.delete,
         responses: { ...one(202, 'Marked deleted'), 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR },
       },
     };
+    paths[`/xosapi/v1/core/${m.plural}/{id}/audit`] = {
+      parameters: idParam,
+      get: { summary: `Who changed this ${m.kind}, when, and which fields`, tags: [m.kind], responses: auditPage },
+    };
+    if (m.kind === 'User') {
+      paths['/xosapi/v1/core/users/{id}/activity'] = {
+        parameters: idParam,
+        get: {
+          summary: 'The writes this user made (administrators and the user itself)',
+          tags: [m.kind],
+          responses: auditPage,
+        },
+      };
+    }
+    if (m.kind === 'Controller') {
+      paths['/xosapi/v1/core/controllers/{id}/credentials'] = {
+        parameters: idParam,
+        put: {
+          summary: 'Set the credentials of this controller (administrators; write-only, never returned)',
+          tags: [m.kind],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: { type: 'string', writeOnly: true },
+                  maxProperties: 32,
+                },
+              },
+            },
+          },
+          responses: { 204: { description: 'Stored' }, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR },
+        },
+      };
+    }
   }
   return {
     openapi: '3.1.0',
