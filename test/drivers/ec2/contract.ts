@@ -156,6 +156,20 @@ export function ec2Contract(name: string, start: () => Promise<Ec2Target & { sto
       expect(open.map((r) => `${r.protocol} ${r.fromPort}-${r.toPort}`).sort()).toEqual(['tcp 80-80', 'tcp 8000-8010']);
     });
 
+    test('a duplicate VPC (two racing executions) is seen as drift and removed by update', async () => {
+      const [kept] = await api.describeVpcs([{ name: `tag:${TAG_ID}`, values: [cs.id] }]);
+      const dup = await api.createVpc('10.0.0.0/16', { [TAG_ID]: cs.id, [TAG_KIND]: 'ControllerSlice' });
+      expect((await observe('ControllerSlice', cs)).upToDate).toBe(false);
+      await client('ControllerSlice').update(cs, model.ctx(controller));
+      const left = await api.describeVpcs([{ name: `tag:${TAG_ID}`, values: [cs.id] }]);
+      expect(left).toHaveLength(1);
+      expect((await observe('ControllerSlice', cs)).upToDate).toBe(true);
+      // The canonical VPC is the smallest id; the group moved with it when the duplicate sorted first.
+      expect(left[0]?.id).toBe([String(kept?.id), dup.id].sort()[0]);
+      const groups = await api.describeSecurityGroups([{ name: `tag:${TAG_ID}`, values: [cs.id] }]);
+      expect(groups.map((g) => g.vpcId)).toEqual([left[0]?.id]);
+    });
+
     test('ControllerImage -> AMI by name or id; an unknown image is a terminal error', async () => {
       image = model.add('Image', { name: KNOWN_AMI.name, image_kind: 'vm' });
       const ci = model.add('ControllerImage', { image_id: image.id, controller_id: controller.id });
