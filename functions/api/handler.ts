@@ -21,6 +21,9 @@ export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string): 
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
+  // Claims of a JWT the gateway's authorizer verified (AWS); a local event never carries them.
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer
+    ?.jwt?.claims;
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath,
@@ -28,6 +31,7 @@ export function toApiRequest(event: APIGatewayProxyEventV2, requestId: string): 
     headers,
     body,
     requestId,
+    ...(claims ? { jwtClaims: claims } : {}),
   };
 }
 
