@@ -64,24 +64,24 @@ export function suppressFindings(s: NagScope): void {
         "dispatcher's dynamodb:ListStreams likewise. No data action has a wildcard resource.",
     );
   }
-  for (const fn of s.indexReaders)
-    ack(
-      fn,
+  const perFunction: Array<[readonly IConstruct[], string, string]> = [
+    [
+      s.indexReaders,
       `AwsSolutions-IAM5[Resource::${s.indexResource}]`,
       'Queries on the table’s own global secondary indexes (byKind, refN, dirty), all derived from the registry.',
-    );
-  for (const fn of s.secretReaders)
-    ack(
-      fn,
-      `AwsSolutions-IAM4[${VPC_ROLE}]`,
-      'With a back-end VPC: AWSLambdaVPCAccessExecutionRole only manages the function’s own network interfaces.',
-    );
-  for (const fn of s.secretReaders)
-    ack(
-      fn,
+    ],
+    [
+      s.secretReaders,
       `AwsSolutions-IAM5[Resource::${s.secretResource}]`,
       'GetSecretValue on the stage’s controller-credential prefix only; secret ARNs end in a random suffix.',
-    );
+    ],
+    [
+      s.secretReaders,
+      `AwsSolutions-IAM4[${VPC_ROLE}]`,
+      'With a back-end VPC: AWSLambdaVPCAccessExecutionRole only manages the function’s own network interfaces.',
+    ],
+  ];
+  for (const [functions, id, reason] of perFunction) for (const fn of functions) ack(fn, id, reason);
   ack(
     s.sweepRule,
     'Serverless-EventBusDLQ',
