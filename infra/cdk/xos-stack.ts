@@ -38,9 +38,6 @@ export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** DynamoDB TTL attribute of history items (shared/adapters/dynamodb/dynamo-store.ts writes it). */
 const HISTORY_TTL_ATTRIBUTE = 'expires_at';
 
-/** Cognito group whose members may write the model (the core's `isAdmin`). */
-export const ADMIN_GROUP = 'xos-admins';
-
 /** Read actions the store uses (GetItem, BatchGetItem, Query; ConditionCheck inside transactions). */
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 /** Write actions the store uses (single writes and the items of TransactWriteItems). */
@@ -108,7 +105,8 @@ export class XosStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    // Users and the JWT authorizer: the gateway verifies Cognito ID tokens; the API maps their claims.
+    // Users and the JWT authorizer: the gateway verifies Cognito ID tokens; the API maps their claims
+    // (custom:xos_user_id, else the verified email) to an XOS User, whose own flags grant rights.
     const users = new cognito.UserPool(this, 'Users', {
       userPoolName: prefix,
       selfSignUpEnabled: false,
@@ -128,7 +126,6 @@ export class XosStack extends Stack {
       deletionProtection: config.retainData,
       removalPolicy: removal,
     });
-    users.addGroup('Admins', { groupName: ADMIN_GROUP, description: 'may write the XOS model' });
     const client = users.addClient('Console', {
       userPoolClientName: `${prefix}-console`,
       authFlows: { userSrp: true },
@@ -160,13 +157,7 @@ export class XosStack extends Stack {
       if (spec.table !== 'none') environment.TABLE_NAME = this.table.tableName;
       if (spec.startsExecutions) environment.STATE_MACHINE_ARN = stateMachineArn;
       if (spec.backendFacing) environment.XOS_SECRET_PREFIX = config.secretPrefix;
-      if (spec.name === 'api')
-        Object.assign(environment, {
-          XOS_AUTH: 'gateway-jwt',
-          XOS_JWT_ISSUER: issuer,
-          XOS_JWT_AUDIENCE: client.userPoolClientId,
-          XOS_ADMIN_GROUP: ADMIN_GROUP,
-        });
+      if (spec.name === 'api') environment.XOS_AUTH = 'gateway-jwt';
       const fn = new NodejsFunction(this, fnId(spec), {
         functionName: `${prefix}-${spec.name}`,
         description: spec.description,

@@ -3,6 +3,7 @@
  * service from configuration. Used by the Lambda handler (configuration from the environment) and
  * by tests and the local runtime (configuration passed in).
  */
+import { randomBytes } from 'node:crypto';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { type Api, createApi, type SecretsWriter, userFinder } from '../api/app';
 import type { Logger } from '../api/errors';
@@ -19,7 +20,6 @@ import type { WorkflowStarter } from '../sync/contract';
 import { DEFAULT_SYNC_OPTIONS, type SyncContext, type SyncOptions } from '../sync/steps';
 import { DynamoAuthStore } from './dynamodb/auth-store';
 import { DynamoStore } from './dynamodb/dynamo-store';
-import { GatewayJwtTokens } from './gateway-jwt';
 import { SecretsManagerSecrets } from './secrets-manager';
 import { sfnStarterFromEnv } from './sfn/sfn-starter';
 
@@ -38,8 +38,6 @@ export interface ApiConfig {
   readonly sessionPolicy?: Partial<SessionPolicy>;
   /** Where controller credentials set through the API go; without it that route refuses. */
   readonly secrets?: SecretsWriter;
-  /** Verifies bearer tokens instead of a TokenService over `tokenSecret` (AWS: the gateway's JWTs). */
-  readonly tokens?: TokenService;
 }
 
 /** The API plus the parts tests and tools reach into. */
@@ -76,7 +74,7 @@ export function composeApi(config: ApiConfig): ComposedApi {
     clientConfig: dynamoClientConfig(config.dynamodbEndpoint, config.region),
   });
   const objects = new ObjectService(store);
-  const tokens = config.tokens ?? new TokenService(config.tokenSecret, config.tokenTtlSeconds);
+  const tokens = new TokenService(config.tokenSecret, config.tokenTtlSeconds);
   const auth = new DynamoAuthStore(store.client, store.tableName, store.calls);
   const sessions = new Sessions(auth, tokens, { ...DEFAULT_SESSION_POLICY, ...(config.sessionPolicy ?? {}) });
   const api = createApi({
@@ -94,9 +92,10 @@ export function composeApi(config: ApiConfig): ComposedApi {
 
 /**
  * Configuration from the environment: TABLE_NAME, DYNAMODB_ENDPOINT, AWS_REGION, and either
- * XOS_TOKEN_SECRET (+ XOS_TOKEN_TTL_SECONDS; the API's own tokens, locally) or, with
- * XOS_AUTH=gateway-jwt (AWS), XOS_JWT_ISSUER, XOS_JWT_AUDIENCE and XOS_ADMIN_GROUP (callers from the
- * Cognito ID tokens the gateway verified). STATE_MACHINE_ARN, when set, lets resync start at once.
+ * XOS_TOKEN_SECRET (+ XOS_TOKEN_TTL_SECONDS; the API's own tokens, locally) or XOS_AUTH=gateway-jwt
+ * (AWS: every deployed route that needs a caller sits behind the gateway's JWT authorizer, whose
+ * verified claims name the caller, and the API's own login is not deployed, so its signing key is a
+ * random one per container). STATE_MACHINE_ARN, when set, lets resync start at once.
  */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const tableName = env.TABLE_NAME;
@@ -108,13 +107,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     region,
     starter: env.STATE_MACHINE_ARN ? sfnStarterFromEnv(env) : undefined,
   };
-  if (env.XOS_AUTH === 'gateway-jwt') {
-    const issuer = env.XOS_JWT_ISSUER;
-    const audience = env.XOS_JWT_AUDIENCE;
-    if (!issuer || !audience) throw new Error('XOS_AUTH=gateway-jwt needs XOS_JWT_ISSUER and XOS_JWT_AUDIENCE');
-    const tokens = new GatewayJwtTokens({ issuer, audience, adminGroup: env.XOS_ADMIN_GROUP || 'xos-admins' });
-    return { ...base, tokenSecret: '', tokens };
-  }
+  if (env.XOS_AUTH === 'gateway-jwt') return { ...base, tokenSecret: randomBytes(32).toString('base64url') };
   if (env.XOS_AUTH !== undefined && env.XOS_AUTH !== 'local')
     throw new Error(`XOS_AUTH must be local or gateway-jwt, got ${env.XOS_AUTH}`);
   const tokenSecret = env.XOS_TOKEN_SECRET;

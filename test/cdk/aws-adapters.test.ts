@@ -1,10 +1,9 @@
 /**
- * The AWS edge of the composition: Secrets Manager secrets (prefix, cache, error classes), callers
- * from the gateway's Cognito ID tokens, and the environment the stack gives each function.
+ * The AWS edge of the composition: Secrets Manager secrets (prefix, cache, error classes) and the
+ * environment the stack gives each function.
  */
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { apiConfigFromEnv, composeSyncFromEnv } from '../../shared/adapters/compose';
-import { GatewayJwtTokens } from '../../shared/adapters/gateway-jwt';
 import { SecretsManagerSecrets } from '../../shared/adapters/secrets-manager';
 import { SfnWorkflowStarter } from '../../shared/adapters/sfn/sfn-starter';
 
@@ -78,60 +77,19 @@ describe('SecretsManagerSecrets', () => {
   });
 });
 
-describe('GatewayJwtTokens', () => {
-  const ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc';
-  const token = (claims: Record<string, unknown>) =>
-    ['{"alg":"RS256"}', JSON.stringify(claims), 'sig'].map((p) => Buffer.from(p).toString('base64url')).join('.');
-  const tokens = new GatewayJwtTokens({ issuer: ISSUER, audience: 'client-1', adminGroup: 'xos-admins', now: () => 0 });
-  const good = {
-    iss: ISSUER,
-    aud: 'client-1',
-    token_use: 'id',
-    exp: 3600,
-    email: 'ops@example.com',
-    'custom:xos_user_id': '01J000000000000000000000',
-    'cognito:groups': ['xos-admins'],
-  };
-
-  test('the caller comes from the ID token claims; admins by group', () => {
-    expect(tokens.verify(token(good))).toEqual({
-      userId: '01J000000000000000000000',
-      email: 'ops@example.com',
-      isAdmin: true,
-    });
-    expect(tokens.verify(token({ ...good, 'cognito:groups': ['readers'] })).isAdmin).toBe(false);
-  });
-
-  test.each([
-    ['another issuer', { iss: 'https://evil.example' }],
-    ['another client', { aud: 'client-2' }],
-    ['an access token', { token_use: 'access' }],
-    ['an expired token', { exp: -1 }],
-    ['no linked XOS user', { 'custom:xos_user_id': undefined }],
-  ])('%s is 401', (_what, patch) => {
-    expect(() => tokens.verify(token({ ...good, ...patch }))).toThrow(expect.objectContaining({ status: 401 }));
-  });
-
-  test('it never mints tokens', () => {
-    expect(() => tokens.issue()).toThrow(/Cognito/);
-  });
-});
-
 describe('configuration from the environment', () => {
-  test('gateway-jwt API: no token secret needed; resync starts Step Functions executions', () => {
+  test('gateway-jwt API: no token secret to configure; resync starts Step Functions executions', () => {
     const config = apiConfigFromEnv({
       TABLE_NAME: 't',
       XOS_AUTH: 'gateway-jwt',
-      XOS_JWT_ISSUER: 'https://issuer',
-      XOS_JWT_AUDIENCE: 'c',
       STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:xos-dev-reconcile',
       AWS_REGION: 'eu-west-1',
     });
-    expect(config.tokens).toBeInstanceOf(GatewayJwtTokens);
+    expect(config.tokenSecret.length).toBeGreaterThanOrEqual(32);
     expect(config.starter).toBeInstanceOf(SfnWorkflowStarter);
-    expect(() => apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'gateway-jwt' })).toThrow(/XOS_JWT_ISSUER/);
     expect(() => apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'other' })).toThrow(/XOS_AUTH/);
-    expect(apiConfigFromEnv({ TABLE_NAME: 't', XOS_TOKEN_SECRET: 's' }).tokens).toBeUndefined();
+    expect(() => apiConfigFromEnv({ TABLE_NAME: 't' })).toThrow(/XOS_TOKEN_SECRET/);
+    expect(apiConfigFromEnv({ TABLE_NAME: 't', XOS_TOKEN_SECRET: 's' }).starter).toBeUndefined();
   });
 
   test('the synchronizer composes for AWS; a function without STATE_MACHINE_ARN cannot start executions', async () => {
