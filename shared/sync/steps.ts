@@ -8,7 +8,7 @@
 import type { Logger } from '../api/errors';
 import type { DriverContext, DriverRouter, ExternalClient, Handle, ObjectLookup } from '../backends/driver';
 import { ConflictError, TerminalBackendError } from '../errors';
-import { incomingRefs, outgoingRefs } from '../model/graph';
+import { DEPENDENCY_RANK, incomingRefs, outgoingRefs } from '../model/graph';
 import { requireModel } from '../model/registry';
 import { refIndex, refPartition, refSlot } from '../model/table';
 import type { ObjectService } from '../objects/service';
@@ -251,7 +251,11 @@ export async function dependencies(
     return { status: 'waiting', on: label(child) };
   }
   const model = requireModel(obj.kind);
-  const refs = outgoingRefs(model, obj).filter((r) => model.allFields[r.field]?.type !== 'refs' && r.id !== obj.id);
+  // Deepest dependency first: it is the one likely to finish last, so one wake-up usually finds
+  // every other dependency ready too (instead of one wake-up per dependency).
+  const refs = outgoingRefs(model, obj)
+    .filter((r) => model.allFields[r.field]?.type !== 'refs' && r.id !== obj.id)
+    .sort((a, b) => (DEPENDENCY_RANK.get(b.kind) ?? 0) - (DEPENDENCY_RANK.get(a.kind) ?? 0));
   if (refs.length === 0) return { status: 'ready' };
   const loaded = await ctx.store.getMany(refs);
   for (const r of refs) {

@@ -212,6 +212,7 @@ async function runScenario(
     all = await listEverything(composed.store);
     notEnacted = all.filter((o) => !o.no_sync && !o.lazy_blocked && o.enacted_version !== o.version).length;
     if (notEnacted === 0 || Date.now() > deadline) break;
+    ctx.log(`sync ${name}: ${notEnacted} objects not enacted yet; waiting for the sweeper`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
   clearInterval(sweeper);
