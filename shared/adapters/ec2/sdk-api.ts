@@ -66,19 +66,19 @@ const tagSpec = (type: ResourceType, tags: Tags) =>
     ? undefined
     : [{ ResourceType: type, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }];
 
-const vpcOf = (v: SdkVpc): Vpc => ({
-  id: v.VpcId ?? '',
-  cidr: v.CidrBlock ?? '',
-  state: v.State ?? '',
-  tags: tagsOf(v.Tags),
+/** The fields VPCs and subnets share. */
+const addressed = (id?: string, cidr?: string, state?: string, tags?: Tag[]) => ({
+  id: id ?? '',
+  cidr: cidr ?? '',
+  state: state ?? '',
+  tags: tagsOf(tags),
 });
 
+const vpcOf = (v: SdkVpc): Vpc => addressed(v.VpcId, v.CidrBlock, v.State, v.Tags);
+
 const subnetOf = (s: SdkSubnet): Subnet => ({
-  id: s.SubnetId ?? '',
+  ...addressed(s.SubnetId, s.CidrBlock, s.State, s.Tags),
   vpcId: s.VpcId ?? '',
-  cidr: s.CidrBlock ?? '',
-  state: s.State ?? '',
-  tags: tagsOf(s.Tags),
 });
 
 const ruleOf = (p: IpPermission): IngressRule => ({

@@ -34,6 +34,9 @@ export const TAG_ID = 'xos:id';
 /** Tag holding the XOS kind. */
 export const TAG_KIND = 'xos:kind';
 
+/** What observe answers when EC2 has nothing for the object. */
+const ABSENT: Observation = { exists: false, upToDate: false, settled: false };
+
 /** Instance states that no longer count as the object's instance. */
 const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
@@ -283,7 +286,7 @@ function sliceClient(session: Ec2Session): ExternalClient {
       const vpc = vpcs[0];
       const groups = vpc ? await session.groupsOf(obj.id) : [];
       const group = groups.find((g) => g.vpcId === vpc?.id);
-      if (!vpc || !group) return { exists: false, upToDate: false, settled: false };
+      if (!vpc || !group) return ABSENT;
       const s = await slice(obj, ctx);
       const diff = ingressDiff(group.ingress, desiredIngress(s.exposed_ports as string | null, group.id));
       return {
@@ -383,7 +386,7 @@ function networkClient(session: Ec2Session): ExternalClient {
     async observe(obj, ctx): Promise<Observation> {
       const subnets = await session.subnetsOf(obj.id);
       const subnet = subnets[0];
-      if (!subnet) return { exists: false, upToDate: false, settled: false };
+      if (!subnet) return ABSENT;
       const wanted = requestedSubnet((await network(obj, ctx)).subnet as string | null);
       return {
         exists: true,
@@ -410,7 +413,7 @@ function imageClient(session: Ec2Session): ExternalClient {
   return {
     async observe(obj, ctx): Promise<Observation> {
       const ami = await session.resolveImage(await image(obj, ctx));
-      if (!ami) return { exists: false, upToDate: false, settled: false };
+      if (!ami) return ABSENT;
       return {
         exists: true,
         upToDate: true,
@@ -513,7 +516,7 @@ function instanceClient(session: Ec2Session): ExternalClient {
   return {
     async observe(obj): Promise<Observation> {
       const [instance, ...extra] = await live(obj);
-      if (!instance) return { exists: false, upToDate: false, settled: false };
+      if (!instance) return ABSENT;
       return {
         exists: true,
         // Instance type and image changes need a stop/replace; the driver leaves a running instance as is.
@@ -589,7 +592,7 @@ function portClient(session: Ec2Session): ExternalClient {
   return {
     async observe(obj, ctx): Promise<Observation> {
       const eni = await session.interfaceOf(obj.id);
-      if (!eni) return { exists: false, upToDate: false, settled: false };
+      if (!eni) return ABSENT;
       const instance = await instanceIn(obj, ctx);
       const attached = eni.attachment?.instanceId === instance.id || instance.interfaces.some((n) => n.id === eni.id);
       return {

@@ -13,6 +13,7 @@ import type { Backend } from '../../../shared/backends/router';
 import { RetryableBackendError, TerminalBackendError } from '../../../shared/errors';
 import { MemorySecrets } from '../../../shared/secrets/secrets';
 import type { StoredObject } from '../../../shared/store/store';
+import { eventually } from '../../helpers/sync-stack';
 
 /** An EC2 implementation to run the contract against. */
 export interface Ec2Target {
@@ -53,19 +54,6 @@ export class FakeModel implements ObjectLookup {
 
   ctx(controller: StoredObject): DriverContext {
     return { related: new Map(), lookup: this, controller };
-  }
-}
-
-/** Poll until `fn` passes (retryable back-end errors count as "not yet"). */
-export async function until<T>(fn: () => Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
   }
 }
 
@@ -244,7 +232,7 @@ export function ec2Contract(name: string, start: () => Promise<Ec2Target & { sto
       const first = await create('Instance', instance);
       const second = await create('Instance', instance);
       expect(second).toEqual(first);
-      const running = await until(async () => {
+      const running = await eventually(async () => {
         const seen = await observe('Instance', instance);
         if (!seen.settled) throw new Error('still pending');
         return seen;
@@ -259,7 +247,7 @@ export function ec2Contract(name: string, start: () => Promise<Ec2Target & { sto
 
     test('Port -> the primary interface adopted for the first network, a new attached interface for the second', async () => {
       for (const port of ports) {
-        await until(() => create('Port', port));
+        await eventually(() => create('Port', port));
         await create('Port', port);
       }
       const seen = await Promise.all(ports.map((p) => observe('Port', p)));
@@ -285,18 +273,18 @@ export function ec2Contract(name: string, start: () => Promise<Ec2Target & { sto
     test('delete in reverse order removes everything; a second delete is a no-op', async () => {
       const ctx = model.ctx(controller);
       for (const p of [...ports].reverse()) {
-        await until(() => client('Port').delete(p, ctx));
+        await eventually(() => client('Port').delete(p, ctx));
         expect((await observe('Port', p)).exists).toBe(false);
       }
       await client('Instance').delete(instance, ctx);
       await client('Instance').delete(instance, ctx);
       expect((await observe('Instance', instance)).exists).toBe(false);
       for (const cn of cns) {
-        await until(() => client('ControllerNetwork').delete(cn, ctx));
+        await eventually(() => client('ControllerNetwork').delete(cn, ctx));
         await client('ControllerNetwork').delete(cn, ctx);
         expect((await observe('ControllerNetwork', cn)).exists).toBe(false);
       }
-      await until(() => client('ControllerSlice').delete(cs, ctx));
+      await eventually(() => client('ControllerSlice').delete(cs, ctx));
       await client('ControllerSlice').delete(cs, ctx);
       expect((await observe('ControllerSlice', cs)).exists).toBe(false);
       expect(await api.describeVpcs([{ name: `tag:${TAG_ID}`, values: [cs.id] }])).toEqual([]);

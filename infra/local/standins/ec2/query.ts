@@ -1,3 +1,5 @@
+import type { IngressRule } from '../../../../shared/backends/ec2/api';
+
 /**
  * The EC2 query protocol, request side: a form-encoded body (`Action=DescribeVpcs&Filter.1.Name=...`)
  * read into the lists and structures the stand-in's actions take.
@@ -60,14 +62,8 @@ export function tags(params: Params, type?: string): Record<string, string> {
   return out;
 }
 
-/** One `IpPermissions.N` entry. */
-export interface Permission {
-  readonly protocol: string;
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  readonly cidrs: readonly string[];
-  readonly groups: readonly string[];
-}
+/** One `IpPermissions.N` entry (the same shape as the driver's ingress rule). */
+export type Permission = IngressRule;
 
 /** `IpPermissions.N.*` (IpRanges.M.CidrIp, Groups.M.GroupId). */
 export function permissions(params: Params): Permission[] {

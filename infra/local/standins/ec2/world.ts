@@ -123,6 +123,13 @@ const required = (params: Params, name: string): string => {
   return v;
 };
 
+/** The item with this id, or EC2's not-found fault. */
+function existing<T>(items: ReadonlyMap<string, T>, id: string, code: string, message: string): T {
+  const item = items.get(id);
+  if (!item) throw new Ec2Fault(code, message);
+  return item;
+}
+
 /** Match a resource against EC2 filters: `tag:<key>`, `tag-key` and the resource's own fields. */
 function matches(f: readonly QueryFilter[], resourceTags: Tags, fields: Record<string, string | undefined>): boolean {
   return f.every((filter) => {
@@ -171,12 +178,24 @@ export class Ec2World {
     return (handler as (p: Params) => XmlNode).call(this, params);
   }
 
+  /** Describe*: the items named by `<idParam>.N` (each must exist) that match the filters. */
+  private select<T extends { id: string; tags: Tags }>(
+    p: Params,
+    idParam: string,
+    items: Iterable<T>,
+    get: (id: string) => T,
+    fields: (item: T) => Record<string, string | undefined>,
+  ): T[] {
+    const ids = list(p, idParam);
+    for (const id of ids) get(id);
+    const f = filters(p);
+    return [...items].filter((x) => (ids.length === 0 || ids.includes(x.id)) && matches(f, x.tags, fields(x)));
+  }
+
   // ---- VPCs -----------------------------------------------------------------------------------
 
   private vpc(id: string): Vpc {
-    const v = this.vpcs.get(id);
-    if (!v) throw new Ec2Fault('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
-    return v;
+    return existing(this.vpcs, id, 'InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
   }
 
   private vpcXml(v: Vpc): XmlNode {
@@ -212,13 +231,12 @@ export class Ec2World {
   }
 
   actionDescribeVpcs(p: Params): XmlNode {
-    const ids = list(p, 'VpcId');
-    for (const id of ids) this.vpc(id);
-    const f = filters(p);
-    const found = [...this.vpcs.values()].filter(
-      (v) =>
-        (ids.length === 0 || ids.includes(v.id)) &&
-        matches(f, v.tags, { 'vpc-id': v.id, 'cidr-block': v.cidr, state: 'available' }),
+    const found = this.select(
+      p,
+      'VpcId',
+      this.vpcs.values(),
+      (id) => this.vpc(id),
+      (v) => ({ 'vpc-id': v.id, 'cidr-block': v.cidr, state: 'available' }),
     );
     return { vpcSet: found.map((v) => this.vpcXml(v)) };
   }
@@ -237,9 +255,7 @@ export class Ec2World {
   // ---- Security groups ------------------------------------------------------------------------
 
   private group(id: string): Group {
-    const g = this.groups.get(id);
-    if (!g) throw new Ec2Fault('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-    return g;
+    return existing(this.groups, id, 'InvalidGroup.NotFound', `The security group '${id}' does not exist`);
   }
 
   private groupXml(g: Group): XmlNode {
@@ -285,13 +301,12 @@ export class Ec2World {
   }
 
   actionDescribeSecurityGroups(p: Params): XmlNode {
-    const ids = list(p, 'GroupId');
-    for (const id of ids) this.group(id);
-    const f = filters(p);
-    const found = [...this.groups.values()].filter(
-      (g) =>
-        (ids.length === 0 || ids.includes(g.id)) &&
-        matches(f, g.tags, { 'group-id': g.id, 'group-name': g.name, 'vpc-id': g.vpcId }),
+    const found = this.select(
+      p,
+      'GroupId',
+      this.groups.values(),
+      (id) => this.group(id),
+      (g) => ({ 'group-id': g.id, 'group-name': g.name, 'vpc-id': g.vpcId }),
     );
     return { securityGroupInfo: found.map((g) => this.groupXml(g)) };
   }
@@ -360,9 +375,7 @@ export class Ec2World {
   // ---- Subnets --------------------------------------------------------------------------------
 
   private subnet(id: string): Subnet {
-    const s = this.subnets.get(id);
-    if (!s) throw new Ec2Fault('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
-    return s;
+    return existing(this.subnets, id, 'InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
   }
 
   private subnetXml(s: Subnet): XmlNode {
@@ -407,13 +420,12 @@ export class Ec2World {
   }
 
   actionDescribeSubnets(p: Params): XmlNode {
-    const ids = list(p, 'SubnetId');
-    for (const id of ids) this.subnet(id);
-    const f = filters(p);
-    const found = [...this.subnets.values()].filter(
-      (s) =>
-        (ids.length === 0 || ids.includes(s.id)) &&
-        matches(f, s.tags, { 'subnet-id': s.id, 'vpc-id': s.vpcId, 'cidr-block': s.cidr, state: 'available' }),
+    const found = this.select(
+      p,
+      'SubnetId',
+      this.subnets.values(),
+      (id) => this.subnet(id),
+      (s) => ({ 'subnet-id': s.id, 'vpc-id': s.vpcId, 'cidr-block': s.cidr, state: 'available' }),
     );
     return { subnetSet: found.map((s) => this.subnetXml(s)) };
   }
@@ -592,26 +604,23 @@ export class Ec2World {
   }
 
   private instance(id: string): Instance {
-    const i = this.instances.get(id);
-    if (!i) throw new Ec2Fault('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
-    return i;
+    return existing(this.instances, id, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
   }
 
   actionDescribeInstances(p: Params): XmlNode {
-    const ids = list(p, 'InstanceId');
-    for (const id of ids) this.instance(id);
-    const f = filters(p);
-    const found = [...this.instances.values()].filter(
-      (i) =>
-        (ids.length === 0 || ids.includes(i.id)) &&
-        matches(f, i.tags, {
-          'instance-id': i.id,
-          'instance-state-name': this.instanceState(i),
-          'subnet-id': i.subnetId,
-          'vpc-id': this.subnets.get(i.subnetId)?.vpcId,
-          'image-id': i.imageId,
-          'client-token': i.clientToken,
-        }),
+    const found = this.select(
+      p,
+      'InstanceId',
+      this.instances.values(),
+      (id) => this.instance(id),
+      (i) => ({
+        'instance-id': i.id,
+        'instance-state-name': this.instanceState(i),
+        'subnet-id': i.subnetId,
+        'vpc-id': this.subnets.get(i.subnetId)?.vpcId,
+        'image-id': i.imageId,
+        'client-token': i.clientToken,
+      }),
     );
     const byReservation = new Map<string, Instance[]>();
     for (const i of found) byReservation.set(i.reservationId, [...(byReservation.get(i.reservationId) ?? []), i]);
@@ -683,19 +692,18 @@ export class Ec2World {
   }
 
   actionDescribeNetworkInterfaces(p: Params): XmlNode {
-    const ids = list(p, 'NetworkInterfaceId');
-    for (const id of ids) this.eni(id);
-    const f = filters(p);
-    const found = [...this.enis.values()].filter(
-      (n) =>
-        this.eniLive(n) &&
-        (ids.length === 0 || ids.includes(n.id)) &&
-        matches(f, n.tags, {
-          'network-interface-id': n.id,
-          'subnet-id': n.subnetId,
-          'attachment.instance-id': n.attachment?.instanceId,
-          status: n.attachment ? 'in-use' : 'available',
-        }),
+    const live = [...this.enis.values()].filter((n) => this.eniLive(n));
+    const found = this.select(
+      p,
+      'NetworkInterfaceId',
+      live,
+      (id) => this.eni(id),
+      (n) => ({
+        'network-interface-id': n.id,
+        'subnet-id': n.subnetId,
+        'attachment.instance-id': n.attachment?.instanceId,
+        status: n.attachment ? 'in-use' : 'available',
+      }),
     );
     return { networkInterfaceSet: found.map((n) => this.eniXml(n)) };
   }
