@@ -21,6 +21,8 @@ export interface LambdaSpec {
   readonly startsExecutions: boolean;
   /** Talks to back-ends: controller secrets, and the back-end VPC when one is configured. */
   readonly backendFacing: boolean;
+  /** Stores controller credentials (the API's write-only credentials route); never reads them. */
+  readonly writesSecrets?: boolean;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /** A reconcile task: its definition substitution key. */
@@ -62,6 +64,7 @@ export function lambdaSpecs(): LambdaSpec[] {
       table: 'readWrite',
       startsExecutions: true,
       backendFacing: false,
+      writesSecrets: true,
       timeoutSeconds: 29,
       memoryMb: 1024,
     },

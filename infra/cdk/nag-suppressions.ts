@@ -13,6 +13,8 @@ export interface NagScope {
   readonly indexReaders: readonly IConstruct[];
   /** Functions whose role reads controller secrets under the stage prefix. */
   readonly secretReaders: readonly IConstruct[];
+  /** Functions whose role writes controller secrets under the stage prefix. */
+  readonly secretWriters: readonly IConstruct[];
   /** The resolved `<table>/index/*` resource as cdk-nag prints it. */
   readonly indexResource: string;
   /** The secret ARN pattern as cdk-nag prints it. */
@@ -74,6 +76,11 @@ export function suppressFindings(s: NagScope): void {
       s.secretReaders,
       `AwsSolutions-IAM5[Resource::${s.secretResource}]`,
       'GetSecretValue on the stage’s controller-credential prefix only; secret ARNs end in a random suffix.',
+    ],
+    [
+      s.secretWriters,
+      `AwsSolutions-IAM5[Resource::${s.secretResource}]`,
+      'CreateSecret/PutSecretValue on the stage’s controller-credential prefix only (write-only credentials route).',
     ],
     [
       s.secretReaders,

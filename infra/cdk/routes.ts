@@ -1,7 +1,10 @@
 /**
  * The HTTP API's routes, derived from the model registry: per kind its collection, its members and
- * the two member actions; plus the three routes outside the model. A route is `ANY` where the core
- * answers several methods, so a method the core does not serve gets the core's own 405, as locally.
+ * its member actions (`history`, `resync`, `audit`, and the kind-specific ones such as a
+ * controller's `credentials`), plus the public health check and OpenAPI document. Routes are `ANY`
+ * and actions one `{action}` route per kind, so the core (shared/api/app.ts) stays the one place
+ * that knows which methods and actions exist: what it does not serve gets its own 404/405, as
+ * locally. The local login, refresh and logout are not deployed: in AWS people sign in with Cognito.
  */
 import { CORE_PREFIX } from '../../shared/api/app';
 import { MODELS } from '../../shared/model/registry';
@@ -9,7 +12,7 @@ import { MODELS } from '../../shared/model/registry';
 /** One API Gateway route. */
 export interface ApiRoute {
   /** `ANY` or one HTTP method. */
-  readonly method: 'ANY' | 'GET' | 'POST';
+  readonly method: 'ANY' | 'GET';
   readonly path: string;
   /** Whether the gateway's JWT authorizer guards it. */
   readonly authorized: boolean;
@@ -26,8 +29,7 @@ export function apiRoutes(): ApiRoute[] {
     routes.push(
       { method: 'ANY', path: base, authorized: true },
       { method: 'ANY', path: `${base}/{id}`, authorized: true },
-      { method: 'GET', path: `${base}/{id}/history`, authorized: true },
-      { method: 'POST', path: `${base}/{id}/resync`, authorized: true },
+      { method: 'ANY', path: `${base}/{id}/{action}`, authorized: true },
     );
   }
   return routes;

@@ -156,7 +156,7 @@ export class XosStack extends Stack {
       };
       if (spec.table !== 'none') environment.TABLE_NAME = this.table.tableName;
       if (spec.startsExecutions) environment.STATE_MACHINE_ARN = stateMachineArn;
-      if (spec.backendFacing) environment.XOS_SECRET_PREFIX = config.secretPrefix;
+      if (spec.backendFacing || spec.writesSecrets) environment.XOS_SECRET_PREFIX = config.secretPrefix;
       if (spec.name === 'api') environment.XOS_AUTH = 'gateway-jwt';
       const fn = new NodejsFunction(this, fnId(spec), {
         functionName: `${prefix}-${spec.name}`,
@@ -306,6 +306,7 @@ export class XosStack extends Stack {
       functions: [...functions.values()],
       indexReaders: specs.filter((s) => s.table !== 'none').map((s) => fnOf(s.name)),
       secretReaders: specs.filter((s) => s.backendFacing).map((s) => fnOf(s.name)),
+      secretWriters: specs.filter((s) => s.writesSecrets).map((s) => fnOf(s.name)),
       indexResource: `<${logicalId(this.table)}.Arn>/index/*`,
       secretResource: secretArn,
       sweepRule,
@@ -335,6 +336,13 @@ export class XosStack extends Stack {
     if (spec.backendFacing)
       fn.addToRolePolicy(
         new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+      );
+    if (spec.writesSecrets)
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'],
+          resources: [secretArn],
+        }),
       );
   }
 

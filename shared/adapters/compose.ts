@@ -95,7 +95,8 @@ export function composeApi(config: ApiConfig): ComposedApi {
  * XOS_TOKEN_SECRET (+ XOS_TOKEN_TTL_SECONDS; the API's own tokens, locally) or XOS_AUTH=gateway-jwt
  * (AWS: every deployed route that needs a caller sits behind the gateway's JWT authorizer, whose
  * verified claims name the caller, and the API's own login is not deployed, so its signing key is a
- * random one per container). STATE_MACHINE_ARN, when set, lets resync start at once.
+ * random one per container). STATE_MACHINE_ARN, when set, lets resync start at once;
+ * XOS_SECRET_PREFIX, when set, lets the credentials route store secrets in Secrets Manager.
  */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const tableName = env.TABLE_NAME;
@@ -106,6 +107,9 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     region,
     starter: env.STATE_MACHINE_ARN ? sfnStarterFromEnv(env) : undefined,
+    secrets: env.XOS_SECRET_PREFIX
+      ? new SecretsManagerSecrets({ prefix: env.XOS_SECRET_PREFIX, clientConfig: region ? { region } : {} })
+      : undefined,
   };
   if (env.XOS_AUTH === 'gateway-jwt') return { ...base, tokenSecret: randomBytes(32).toString('base64url') };
   if (env.XOS_AUTH !== undefined && env.XOS_AUTH !== 'local')

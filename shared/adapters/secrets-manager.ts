@@ -3,10 +3,13 @@
  * a stage prefix (`xos/<stage>/controllers/<ref>`), which is also what the Lambdas' IAM policy
  * allows, so a reference can never reach another stage's or application's secrets. Values are
  * cached briefly in memory: a warm Lambda does not call Secrets Manager on every task, and a
- * rotated secret is picked up within the cache lifetime.
+ * rotated secret is picked up within the cache lifetime. It is also the API's write-only store
+ * for controller credentials (PutSecretValue, creating the secret the first time).
  */
 import {
+  CreateSecretCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
@@ -39,7 +42,7 @@ const TERMINAL = new Set([
   'InvalidRequestException',
 ]);
 
-/** Controller credentials from Secrets Manager, cached in memory for a short time. */
+/** Controller credentials in Secrets Manager: reads cached in memory for a short time; writes. */
 export class SecretsManagerSecrets implements SecretsPort {
   private readonly client: SecretsManagerSender;
   private readonly ttlMs: number;
@@ -53,7 +56,7 @@ export class SecretsManagerSecrets implements SecretsPort {
   }
 
   read(ref: string): Promise<Secret> {
-    if (!REF.test(ref) || ref.includes('..') || ref.startsWith('/'))
+    if (!validRef(ref))
       return Promise.reject(new TerminalBackendError(`secret reference ${JSON.stringify(ref)} is not a valid name`));
     const hit = this.cache.get(ref);
     if (hit && hit.until > this.now()) return hit.value;
@@ -62,6 +65,20 @@ export class SecretsManagerSecrets implements SecretsPort {
     this.cache.set(ref, { value, until: this.now() + this.ttlMs });
     value.catch(() => this.cache.delete(ref));
     return value;
+  }
+
+  /** Store a secret's new value (creating it the first time); this container's cache follows. */
+  async write(ref: string, secret: Secret): Promise<void> {
+    if (!validRef(ref)) throw new TerminalBackendError(`secret reference ${JSON.stringify(ref)} is not a valid name`);
+    const SecretString = JSON.stringify(secret);
+    const SecretId = `${this.options.prefix}${ref}`;
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId, SecretString }));
+    } catch (err) {
+      if ((err as { name?: unknown })?.name !== 'ResourceNotFoundException') throw err;
+      await this.client.send(new CreateSecretCommand({ Name: SecretId, SecretString }));
+    }
+    this.cache.delete(ref);
   }
 
   private async fetch(ref: string): Promise<Secret> {
@@ -78,4 +95,8 @@ export class SecretsManagerSecrets implements SecretsPort {
     if (text === undefined) throw new TerminalBackendError(`secret ${ref} has no string value`);
     return parseSecret(ref, text);
   }
+}
+
+function validRef(ref: string): boolean {
+  return REF.test(ref) && !ref.includes('..') && !ref.startsWith('/');
 }

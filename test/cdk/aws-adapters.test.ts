@@ -68,6 +68,33 @@ describe('SecretsManagerSecrets', () => {
     await expect(bad.read('x')).rejects.toMatchObject({ name: 'Backend.Terminal' });
   });
 
+  test('writes put a new value, create the secret the first time, and refresh this container', async () => {
+    const sent: Array<{ command: string; input: Record<string, unknown> }> = [];
+    let exists = false;
+    let value = '{"password":"old"}';
+    const client = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        sent.push({ command: command.constructor.name, input: command.input });
+        if (command.constructor.name === 'GetSecretValueCommand') return { SecretString: value };
+        if (command.constructor.name === 'PutSecretValueCommand' && !exists) throw named('ResourceNotFoundException');
+        exists = true;
+        value = command.input.SecretString as string;
+        return {};
+      },
+    } as never;
+    const secrets = new SecretsManagerSecrets({ prefix: 'xos/dev/controllers/', client });
+    expect(await secrets.read('os-1')).toEqual({ password: 'old' });
+    await secrets.write('os-1', { password: 'new' });
+    expect(sent.slice(1).map((c) => [c.command, c.input.SecretId ?? c.input.Name])).toEqual([
+      ['PutSecretValueCommand', 'xos/dev/controllers/os-1'],
+      ['CreateSecretCommand', 'xos/dev/controllers/os-1'],
+    ]);
+    expect(await secrets.read('os-1')).toEqual({ password: 'new' });
+    await secrets.write('os-1', { password: 'newer' });
+    expect(sent.at(-1)?.command).toBe('PutSecretValueCommand');
+    await expect(secrets.write('../x', {})).rejects.toMatchObject({ name: 'Backend.Terminal' });
+  });
+
   test('a reference cannot leave the prefix', async () => {
     const fake = fakeClient(() => ({ SecretString: '{}' }));
     const secrets = new SecretsManagerSecrets({ prefix: 'p/', client: fake.client });
@@ -87,6 +114,9 @@ describe('configuration from the environment', () => {
     });
     expect(config.tokenSecret.length).toBeGreaterThanOrEqual(32);
     expect(config.starter).toBeInstanceOf(SfnWorkflowStarter);
+    expect(
+      apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'gateway-jwt', XOS_SECRET_PREFIX: 'p/' }).secrets,
+    ).toBeInstanceOf(SecretsManagerSecrets);
     expect(() => apiConfigFromEnv({ TABLE_NAME: 't', XOS_AUTH: 'other' })).toThrow(/XOS_AUTH/);
     expect(() => apiConfigFromEnv({ TABLE_NAME: 't' })).toThrow(/XOS_TOKEN_SECRET/);
     expect(apiConfigFromEnv({ TABLE_NAME: 't', XOS_TOKEN_SECRET: 's' }).starter).toBeUndefined();
