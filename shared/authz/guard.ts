@@ -4,8 +4,9 @@
  * to what they were, may reference only objects it can read (an invisible target looks absent),
  * and every committed change goes to the audit trail.
  */
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
+
 import type { FieldErrors } from '../errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import type { Model } from '../model/define';
 import { requireModel } from '../model/registry';
 import type { PendingChange, WriteHooks } from '../objects/service';

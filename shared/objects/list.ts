@@ -5,10 +5,10 @@
  * last id returned, bound to the filters it was issued for.
  */
 import { createHash } from 'node:crypto';
+import { MAX_SCOPE_PARTITIONS, type ReadScope } from '../authz/authorizer';
 import { ValidationError } from '../errors';
 import type { Model } from '../model/define';
 import { OBJECT_ID } from '../model/fields';
-import { MAX_SCOPE_PARTITIONS, type ReadScope } from '../authz/authorizer';
 import { BY_KIND_INDEX, type IndexDefinition, kindPartitions, refIndex, refPartition, refSlot } from '../model/table';
 import type { PartitionPage, Store, StoredObject } from '../store/store';
 import { type Filter, matchesAll } from './filters';

@@ -97,15 +97,15 @@ describe('model registry', () => {
   });
 
   test('a model may not redeclare a lifecycle field', () => {
-    expect(() => defineModel({
+    expect(() =>
+      defineModel({
         kind: 'X',
         plural: 'xs',
         description: 'x',
         fields: { version: str('v') },
         access: { read: [], write: [] },
-      })).toThrow(
-      /collides with a lifecycle field/,
-    );
+      }),
+    ).toThrow(/collides with a lifecycle field/);
   });
 
   test('XOS constraints are declared', () => {
