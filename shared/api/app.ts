@@ -102,11 +102,11 @@ export function createApi(dependencies: ApiDependencies): Api {
         case undefined:
           return await member(deps, model, objectId, req, authz);
         case 'history':
-          return await onlyAsync(req, ['GET'], () => history(deps, model, objectId, req, authz));
+          return await onlyAsync(req, ['GET'], () => objectLog(deps, model, objectId, req, authz, 'history'));
         case 'resync':
           return await onlyAsync(req, ['POST'], () => resync(deps, model, objectId, authz));
         case 'audit':
-          return await onlyAsync(req, ['GET'], () => auditOfObject(deps, model, objectId, req, authz));
+          return await onlyAsync(req, ['GET'], () => objectLog(deps, model, objectId, req, authz, 'audit'));
         case 'activity':
           if (model.kind !== 'User') break;
           return await onlyAsync(req, ['GET'], () => activityOfUser(deps, objectId, req, authz));
@@ -206,19 +206,23 @@ async function requireReadableOrPurged(deps: Context, model: Model, id: string, 
   else if (!authz.caller.isAdmin) throw new NotFoundError(`${model.kind} ${id} not found`);
 }
 
-async function history(
+/** An object's sync history or audit trail, newest first, for those who may read it. */
+async function objectLog(
   deps: Context,
   model: Model,
   id: string,
   req: ApiRequest,
   authz: Authorizer,
+  log: 'history' | 'audit',
 ): Promise<ApiResponse> {
   const limit = pageLimit(req);
   const cursor = req.query.cursor;
-  if (cursor !== undefined && !/^HIST#[0-9TZ:.-]+#[0-9a-f]{8}$/.test(cursor)) {
-    throw new ValidationError('invalid cursor', { cursor: 'not a history cursor' });
+  const valid = log === 'history' ? /^HIST#[0-9TZ:.-]+#[0-9a-f]{8}$/ : OBJECT_ID;
+  if (cursor !== undefined && !valid.test(cursor)) {
+    throw new ValidationError('invalid cursor', { cursor: `not a${log === 'audit' ? 'n' : ''} ${log} cursor` });
   }
   await requireReadableOrPurged(deps, model, id, authz);
+  if (log === 'audit') return json(200, await deps.audit.listAuditOfObject(model.kind, id, limit, cursor));
   const page = await deps.objects.history(model, id, limit, cursor);
   return json(200, { items: page.items, next_cursor: page.next });
 }
@@ -229,19 +233,6 @@ function auditCursor(req: ApiRequest): string | undefined {
     throw new ValidationError('invalid cursor', { cursor: 'not an audit cursor' });
   }
   return cursor;
-}
-
-async function auditOfObject(
-  deps: Context,
-  model: Model,
-  id: string,
-  req: ApiRequest,
-  authz: Authorizer,
-): Promise<ApiResponse> {
-  const limit = pageLimit(req);
-  const cursor = auditCursor(req);
-  await requireReadableOrPurged(deps, model, id, authz);
-  return json(200, await deps.audit.listAuditOfObject(model.kind, id, limit, cursor));
 }
 
 /** The writes a user made: administrators, and the user itself. */

@@ -21,6 +21,7 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuthStore, LoginFailures, Principal, SessionRecord } from '../../auth/sessions';
@@ -120,47 +121,43 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
     );
   }
 
-  async rotateSession(id: string, expectedHash: string, nextHash: string, expires: string): Promise<boolean> {
+  rotateSession(id: string, expectedHash: string, nextHash: string, expires: string): Promise<boolean> {
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: marshall(sessionKey(id)),
+      UpdateExpression: 'SET refresh_hash = :n, #e = :e, expires_at = :t',
+      ConditionExpression: 'refresh_hash = :o AND #r = :f',
+      ExpressionAttributeNames: { '#e': 'expires', '#r': 'revoked' },
+      ExpressionAttributeValues: marshall({
+        ':n': nextHash,
+        ':o': expectedHash,
+        ':e': expires,
+        ':t': epoch(expires),
+        ':f': false,
+      }),
+    });
+  }
+
+  async revokeSession(id: string): Promise<void> {
+    await this.updateIf({
+      TableName: this.tableName,
+      Key: marshall(sessionKey(id)),
+      UpdateExpression: 'SET #r = :t',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#r': 'revoked' },
+      ExpressionAttributeValues: marshall({ ':t': true }),
+    });
+  }
+
+  /** A conditional update: false when its condition failed. */
+  private async updateIf(input: UpdateItemCommandInput): Promise<boolean> {
     this.calls.add('UpdateItem');
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(sessionKey(id)),
-          UpdateExpression: 'SET refresh_hash = :n, #e = :e, expires_at = :t',
-          ConditionExpression: 'refresh_hash = :o AND #r = :f',
-          ExpressionAttributeNames: { '#e': 'expires', '#r': 'revoked' },
-          ExpressionAttributeValues: marshall({
-            ':n': nextHash,
-            ':o': expectedHash,
-            ':e': expires,
-            ':t': epoch(expires),
-            ':f': false,
-          }),
-        }),
-      );
+      await this.client.send(new UpdateItemCommand(input));
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
-    }
-  }
-
-  async revokeSession(id: string): Promise<void> {
-    this.calls.add('UpdateItem');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(sessionKey(id)),
-          UpdateExpression: 'SET #r = :t',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeNames: { '#r': 'revoked' },
-          ExpressionAttributeValues: marshall({ ':t': true }),
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
 

@@ -104,6 +104,11 @@ function writeSchema(model: Model, mode: 'create' | 'patch'): Schema {
 
 const ERROR = { $ref: '#/components/responses/Error' };
 
+/** A required JSON request body. */
+function jsonBody(schema: Schema): Schema {
+  return { required: true, content: { 'application/json': { schema } } };
+}
+
 /** Build the whole OpenAPI document. */
 export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
   const schemas: Record<string, Schema> = {
@@ -133,18 +138,11 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       post: {
         summary: 'Log in: exchange a username (or email) and password for a bearer token',
         security: [],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['username', 'password'],
-                properties: { username: { type: 'string' }, password: { type: 'string', writeOnly: true } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['username', 'password'],
+          properties: { username: { type: 'string' }, password: { type: 'string', writeOnly: true } },
+        }),
         responses: {
           200: { description: 'An access token, a refresh token and their expiries' },
           400: ERROR,
@@ -157,18 +155,11 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
       post: {
         summary: 'Trade a refresh token for a new access token and a rotated refresh token',
         security: [],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['refresh_token'],
-                properties: { refresh_token: { type: 'string' } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['refresh_token'],
+          properties: { refresh_token: { type: 'string' } },
+        }),
         responses: { 200: { description: 'A new token pair' }, 400: ERROR, 401: ERROR },
       },
     },
