@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/dynamodb-local';
 import { type ApiBenchResult, type BenchContext, runApiBench } from './api';
 import { competingProcesses, gitInfo, machineInfo, REPO_ROOT, versions } from './env';
+import { type OpenStackBenchResult, renderOpenStackMarkdown, runOpenStackBench } from './openstack';
 import {
   type Noise,
   type PartOutcome,
@@ -49,8 +50,14 @@ const syncPart: Part<SyncBenchResult> = {
   markdown: renderSyncMarkdown,
 };
 
+const openstackPart: Part<OpenStackBenchResult> = {
+  run: (ctx) => runOpenStackBench(ctx),
+  valid: (r) => r.valid,
+  markdown: renderOpenStackMarkdown,
+};
+
 // biome-ignore lint/suspicious/noExplicitAny: parts differ in their result types
-const PARTS: Record<string, Part<any>> = { api: apiPart, sync: syncPart };
+const PARTS: Record<string, Part<any>> = { api: apiPart, sync: syncPart, openstack: openstackPart };
 
 interface Options {
   quick: boolean;

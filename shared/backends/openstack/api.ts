@@ -77,6 +77,28 @@ export class OpenStackApi {
     return ((reply.body as Json).users as Json[] | undefined)?.[0];
   }
 
+  /**
+   * Find a Keystone project or user by name and make it carry `attrs`: create it (with
+   * `createOnly`, e.g. a password) when absent, PATCH it when an attribute differs.
+   */
+  async ensureNamed(kind: 'project' | 'user', name: string, attrs: Json, createOnly: Json = {}): Promise<Json> {
+    const found = kind === 'project' ? await this.findProject(name) : await this.findUser(name);
+    if (!found) {
+      const created = await this.session.call('identity', 'POST', `/${kind}s`, {
+        body: { [kind]: { name, domain_id: await this.domainId(), ...attrs, ...createOnly } },
+        action: `create Keystone ${kind} ${name}`,
+      });
+      return (created.body as Json)[kind] as Json;
+    }
+    if (!carries(found, attrs)) {
+      await this.session.call('identity', 'PATCH', `/${kind}s/${String(found.id)}`, {
+        body: { [kind]: attrs },
+        action: `update Keystone ${kind} ${name}`,
+      });
+    }
+    return found;
+  }
+
   /** The project of a slice, which its ControllerSlice creates; retryable while it is not there yet. */
   async sliceProject(sliceId: string): Promise<Json> {
     const name = resourceName('slice', sliceId);
@@ -128,6 +150,11 @@ export class OpenStackApi {
     );
     return reply.status !== 404;
   }
+}
+
+/** Whether a back-end resource carries every attribute (absent attributes count as undefined). */
+export function carries(resource: Json, attrs: Json): boolean {
+  return Object.entries(attrs).every(([k, v]) => resource[k] === v);
 }
 
 /** An object the driver call needs: from the loaded relatives, else read through the lookup. */

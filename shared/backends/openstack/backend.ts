@@ -13,7 +13,7 @@ import { type ComputeOptions, instanceClient } from './compute';
 import { grantClient, projectClient, userClient } from './identity';
 import { imageClient } from './image';
 import { networkClient, portClient } from './network';
-import { OpenStackSession, type SessionConfig } from './session';
+import { type AdminLogin, OpenStackSession, type SessionConfig } from './session';
 
 /** Tunables of the driver that are not part of the controller (tests shorten waits). */
 export interface OpenStackDriverOptions extends ComputeOptions {
@@ -102,3 +102,16 @@ export function openstackBackendWith(options: OpenStackDriverOptions = {}): Back
 
 /** The factory registered for `backend_type: openstack`. */
 export const openstackBackend: BackendFactory = openstackBackendWith();
+
+/** The Controller fields that point at an OpenStack (the password goes to the secret `credentialsRef`). */
+export function openstackControllerFields(login: AdminLogin, credentialsRef: string): Record<string, string> {
+  return {
+    backend_type: 'openstack',
+    auth_url: login.authUrl,
+    admin_user: login.adminUser,
+    admin_tenant: login.adminProject,
+    domain: login.domain,
+    region: login.region,
+    credentials_ref: credentialsRef,
+  };
+}

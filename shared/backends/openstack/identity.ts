@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { RetryableBackendError } from '../../errors';
 import type { StoredObject } from '../../store/store';
 import type { DriverContext, ExternalClient, Handle, Observation } from '../driver';
-import { type Json, type OpenStackApi, relative, requireRelative } from './api';
+import { carries, type Json, type OpenStackApi, relative, requireRelative } from './api';
 import { resourceName, roleOf } from './names';
 
 const ABSENT: Observation = { exists: false, upToDate: false, settled: false };
@@ -46,26 +46,10 @@ export function projectClient(api: OpenStackApi, which: 'site' | 'slice'): Exter
 
   const ensure = async (obj: StoredObject, ctx: DriverContext): Promise<Handle> => {
     const wish = await projectWish(which, obj, ctx);
-    let project = await api.findProject(wish.name);
-    if (!project) {
-      const created = await api.session.call('identity', 'POST', '/projects', {
-        body: {
-          project: {
-            name: wish.name,
-            domain_id: await api.domainId(),
-            description: wish.description,
-            enabled: wish.enabled,
-          },
-        },
-        action: `create Keystone project ${wish.name}`,
-      });
-      project = (created.body as Json).project as Json;
-    } else if (project.description !== wish.description || project.enabled !== wish.enabled) {
-      await api.session.call('identity', 'PATCH', `/projects/${String(project.id)}`, {
-        body: { project: { description: wish.description, enabled: wish.enabled } },
-        action: `update Keystone project ${wish.name}`,
-      });
-    }
+    const project = await api.ensureNamed('project', wish.name, {
+      description: wish.description,
+      enabled: wish.enabled,
+    });
     const id = String(project.id);
     if (wish.instances !== undefined) {
       // The admin boots the slice's servers inside its project (a project-scoped token).
@@ -86,7 +70,7 @@ export function projectClient(api: OpenStackApi, which: 'site' | 'slice'): Exter
       const project = await api.findProject(wish.name);
       if (!project) return ABSENT;
       const id = String(project.id);
-      let upToDate = project.description === wish.description && project.enabled === wish.enabled;
+      let upToDate = carries(project, { description: wish.description, enabled: wish.enabled });
       if (upToDate && wish.instances !== undefined)
         upToDate = (await quota(id)) === wish.instances && (await adminHolds(id));
       return {
@@ -147,40 +131,20 @@ function userWish(user: StoredObject) {
 /** ControllerUser -> Keystone user (a random password: XOS keeps only a hash of its own). */
 export function userClient(api: OpenStackApi): ExternalClient {
   const ensure = async (obj: StoredObject, ctx: DriverContext): Promise<Handle> => {
-    const wish = userWish(await requireRelative(ctx, 'User', obj.user_id));
-    let user = await api.findUser(wish.name);
-    if (!user) {
-      const created = await api.session.call('identity', 'POST', '/users', {
-        body: {
-          user: {
-            name: wish.name,
-            domain_id: await api.domainId(),
-            email: wish.email,
-            enabled: wish.enabled,
-            password: randomBytes(18).toString('base64url'),
-          },
-        },
-        action: `create Keystone user ${wish.name}`,
-      });
-      user = (created.body as Json).user as Json;
-    } else if (user.email !== wish.email || user.enabled !== wish.enabled) {
-      await api.session.call('identity', 'PATCH', `/users/${String(user.id)}`, {
-        body: { user: { email: wish.email, enabled: wish.enabled } },
-        action: `update Keystone user ${wish.name}`,
-      });
-    }
-    return { user_id: String(user.id), name: wish.name };
+    const { name, ...attrs } = userWish(await requireRelative(ctx, 'User', obj.user_id));
+    const user = await api.ensureNamed('user', name, attrs, { password: randomBytes(18).toString('base64url') });
+    return { user_id: String(user.id), name };
   };
   return {
     async observe(obj, ctx) {
-      const wish = userWish(await requireRelative(ctx, 'User', obj.user_id));
-      const user = await api.findUser(wish.name);
+      const { name, ...attrs } = userWish(await requireRelative(ctx, 'User', obj.user_id));
+      const user = await api.findUser(name);
       if (!user) return ABSENT;
       return {
         exists: true,
-        upToDate: user.email === wish.email && user.enabled === wish.enabled,
+        upToDate: carries(user, attrs),
         settled: true,
-        handle: { user_id: String(user.id), name: wish.name },
+        handle: { user_id: String(user.id), name },
         feedback: { kuser_id: String(user.id) },
       };
     },

@@ -12,6 +12,8 @@ import { liveServer } from './compute';
 import { addressPlan, defaultSubnet, resourceName } from './names';
 
 const ABSENT: Observation = { exists: false, upToDate: false, settled: false };
+/** Description of an adopted port that Nova made when it booted the server (and deletes with it). */
+const NOVA_MADE = 'made by Nova for the server; XOS Port';
 const q = encodeURIComponent;
 
 /** What one XOS network should be in Neutron. */
@@ -231,7 +233,7 @@ export function portClient(api: OpenStackApi): ExternalClient {
       );
       if (novaPort) {
         const reply = await api.session.call('network', 'PUT', `/ports/${String(novaPort.id)}`, {
-          body: { port: { name: found.name } },
+          body: { port: { name: found.name, description: NOVA_MADE } },
           action: `name Neutron port ${String(novaPort.id)} ${found.name}`,
         });
         port = (reply.body as Json).port as Json;
@@ -276,13 +278,18 @@ export function portClient(api: OpenStackApi): ExternalClient {
     },
     create: ensure,
     update: ensure,
-    async delete(obj) {
+    async delete(obj, ctx) {
       const name = resourceName('port', obj.id);
-      for (const port of await api.neutronList('ports', `name=${q(name)}`, `find Neutron port ${name}`))
+      const instance = await relative(ctx, 'Instance', obj.instance_id);
+      for (const port of await api.neutronList('ports', `name=${q(name)}`, `find Neutron port ${name}`)) {
+        // A port Nova made goes with its server: deleting it first would leave a server without its
+        // NIC and free the network before the server is gone.
+        if (port.description === NOVA_MADE && port.device_id && (!instance || instance.deleted)) continue;
         await api.session.call('network', 'DELETE', `/ports/${String(port.id)}`, {
           ok: [404],
           action: `delete Neutron port ${name}`,
         });
+      }
     },
   };
 }

@@ -221,3 +221,26 @@ export class OpenStackSession {
     return { status: res.status, headers: res.headers, body };
   }
 }
+
+/** An OpenStack's admin login as a controller, a stand-in or a test target describes it. */
+export interface AdminLogin {
+  readonly authUrl: string;
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly adminProject: string;
+  readonly domain: string;
+  readonly region: string;
+}
+
+/** A session as that admin. */
+export function adminSession(login: AdminLogin, timeoutMs?: number): OpenStackSession {
+  return new OpenStackSession({
+    authUrl: login.authUrl,
+    username: login.adminUser,
+    password: login.adminPassword,
+    project: login.adminProject,
+    domain: login.domain,
+    region: login.region,
+    timeoutMs,
+  });
+}

@@ -7,6 +7,8 @@ import { openStackContract } from './contract';
 import { acquireRealOpenStack, type RealOpenStack, realOpenStackUnavailable } from './real-openstack';
 
 const unavailable = realOpenStackUnavailable('the OpenStack driver contract');
+// A real boot takes seconds (tens of seconds on a busy machine); deletes wait for Nova.
+jest.setTimeout(5 * 60_000);
 
 (unavailable ? describe.skip : describe)('OpenStack contract: real OpenStack', () => {
   let real: RealOpenStack;

@@ -4,7 +4,7 @@
  */
 
 import { type OpenStackStandIn, startOpenStackStandIn } from '../../../infra/local/standins/openstack';
-import { OpenStackSession } from '../../../shared/backends/openstack/session';
+import { adminSession } from '../../../shared/backends/openstack/session';
 import { RetryableBackendError } from '../../../shared/errors';
 import { openStackContract } from './contract';
 
@@ -19,14 +19,7 @@ describe('OpenStack contract: stand-in', () => {
 });
 
 describe('stand-in knobs', () => {
-  const session = () =>
-    new OpenStackSession({
-      authUrl: standIn.authUrl,
-      username: standIn.adminUser,
-      password: standIn.adminPassword,
-      project: standIn.adminProject,
-      timeoutMs: 300,
-    });
+  const session = () => adminSession(standIn, 300);
   afterEach(() => standIn.configure({ errorRate: 0, stallRate: 0, latencyMs: 0 }));
 
   test("errorRate answers 503 in the service's own shape, classified retryable", async () => {

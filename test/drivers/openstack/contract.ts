@@ -11,20 +11,14 @@ import type { DriverContext, ExternalClient, Observation } from '../../../shared
 import { OpenStackApi } from '../../../shared/backends/openstack/api';
 import { openstackBackendWith } from '../../../shared/backends/openstack/backend';
 import { resourceName } from '../../../shared/backends/openstack/names';
-import { OpenStackSession } from '../../../shared/backends/openstack/session';
+import { type AdminLogin, adminSession, OpenStackSession } from '../../../shared/backends/openstack/session';
 import { RetryableBackendError, TerminalBackendError } from '../../../shared/errors';
 import { MemorySecrets } from '../../../shared/secrets/secrets';
 import type { StoredObject } from '../../../shared/store/store';
 
 /** Where the suite runs. */
-export interface ContractTarget {
+export interface ContractTarget extends AdminLogin {
   readonly label: string;
-  readonly authUrl: string;
-  readonly adminUser: string;
-  readonly adminPassword: string;
-  readonly adminProject: string;
-  readonly domain: string;
-  readonly region: string;
   /** How long a server may take from create to ACTIVE here. */
   readonly buildTimeoutMs: number;
 }
@@ -101,14 +95,7 @@ export function openStackContract(getTarget: () => ContractTarget): void {
 
   beforeAll(() => {
     t = getTarget();
-    session = new OpenStackSession({
-      authUrl: t.authUrl,
-      username: t.adminUser,
-      password: t.adminPassword,
-      project: t.adminProject,
-      domain: t.domain,
-      region: t.region,
-    });
+    session = adminSession(t);
     api = new OpenStackApi(session);
     secrets.set('contract-admin', { password: t.adminPassword });
     const controller = model.add('Controller', {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AdminLogin } from '../../../../shared/backends/openstack/session';
 import { glance } from './glance';
 import { type Catalog, keystone } from './keystone';
 import { createPort, neutron } from './neutron';
@@ -39,14 +40,7 @@ export interface OpenStackStandInOptions extends OpenStackStandInKnobs {
 }
 
 /** A running stand-in: what a Controller needs to point at it, plus test hooks. */
-export interface OpenStackStandIn {
-  /** Keystone v3 URL (the Controller's auth_url). */
-  readonly authUrl: string;
-  readonly adminUser: string;
-  readonly adminPassword: string;
-  readonly adminProject: string;
-  readonly domain: string;
-  readonly region: string;
+export interface OpenStackStandIn extends AdminLogin {
   /** The state (tests inspect it). */
   readonly cloud: CloudState;
   /** Change knobs at run time. */

@@ -18,7 +18,7 @@ function authenticate(cloud: CloudState, req: Req, catalog: Catalog, region: str
   const pw = (identity?.password as Json | undefined)?.user as Json | undefined;
   if (!pw || typeof pw.password !== 'string')
     return keystoneError(400, "'identity' is a required property\n\nFailed validating 'required' in schema");
-  const user = [...cloud.users.values()].find((u) =>
+  const user = [...cloud.identity.users.values()].find((u) =>
     pw.id
       ? u.id === pw.id
       : u.name === pw.name && u.domain_id === (((pw.domain as Json | undefined)?.id as string) ?? 'default'),
@@ -28,7 +28,7 @@ function authenticate(cloud: CloudState, req: Req, catalog: Catalog, region: str
   const scope = ((req.body.auth as Json).scope as Json | undefined)?.project as Json | undefined;
   let project: Json | undefined;
   if (scope) {
-    project = [...cloud.projects.values()].find((p) => (scope.id ? p.id === scope.id : p.name === scope.name));
+    project = [...cloud.identity.projects.values()].find((p) => (scope.id ? p.id === scope.id : p.name === scope.name));
     const roles = project
       ? [...cloud.grants].filter((g) => g.startsWith(`${String(project?.id)}|${String(user.id)}|`))
       : [];
@@ -54,7 +54,7 @@ function authenticate(cloud: CloudState, req: Req, catalog: Catalog, region: str
               is_domain: false,
               roles: [...cloud.grants]
                 .filter((g) => g.startsWith(`${String(project?.id)}|${String(user.id)}|`))
-                .map((g) => cloud.roles.get(g.split('|')[2] ?? '')),
+                .map((g) => cloud.identity.roles.get(g.split('|')[2] ?? '')),
               catalog: catalog.map((c) => ({
                 id: hexId(),
                 type: c.type,
@@ -95,7 +95,8 @@ export function keystone(cloud: CloudState, req: Req, catalog: Catalog, region: 
   }
   if (a === 'domains' && m === 'GET')
     return collection('domains', filterBy(cloud.domains.values(), req.query, ['name']));
-  if (a === 'roles' && m === 'GET') return collection('roles', filterBy(cloud.roles.values(), req.query, ['name']));
+  if (a === 'roles' && m === 'GET')
+    return collection('roles', filterBy(cloud.identity.roles.values(), req.query, ['name']));
   if (a === 'role_assignments' && m === 'GET') {
     const user = req.query.get('user.id');
     const project = req.query.get('scope.project.id');
@@ -106,9 +107,9 @@ export function keystone(cloud: CloudState, req: Req, catalog: Catalog, region: 
     return collection('role_assignments', items);
   }
   if (a === 'projects' && c === 'users' && e === 'roles' && b && d && f) {
-    if (!cloud.projects.has(b)) return keystoneError(404, `Could not find project: ${b}.`);
-    if (!cloud.users.has(d)) return keystoneError(404, `Could not find user: ${d}.`);
-    if (!cloud.roles.has(f)) return keystoneError(404, `Could not find role: ${f}.`);
+    if (!cloud.identity.projects.has(b)) return keystoneError(404, `Could not find project: ${b}.`);
+    if (!cloud.identity.users.has(d)) return keystoneError(404, `Could not find user: ${d}.`);
+    if (!cloud.identity.roles.has(f)) return keystoneError(404, `Could not find role: ${f}.`);
     const key = `${b}|${d}|${f}`;
     if (m === 'PUT') {
       cloud.grants.add(key);
@@ -122,8 +123,8 @@ export function keystone(cloud: CloudState, req: Req, catalog: Catalog, region: 
     if (m === 'DELETE') cloud.grants.delete(key);
     return { status: 204 };
   }
-  if (a === 'projects') return crud(cloud, req, 'project', cloud.projects, b);
-  if (a === 'users') return crud(cloud, req, 'user', cloud.users, b);
+  if (a === 'projects') return crud(cloud, req, 'project', cloud.identity.projects, b);
+  if (a === 'users') return crud(cloud, req, 'user', cloud.identity.users, b);
   return keystoneError(404, 'The resource could not be found.');
 }
 

@@ -80,10 +80,10 @@ const mac = () =>
 
 /** Allocate the next free address of a network's subnet. */
 function allocate(cloud: CloudState, networkId: string, wanted?: string): Json[] | Reply {
-  const subnet = [...cloud.subnets.values()].find((s) => s.network_id === networkId);
+  const subnet = [...cloud.network.subnets.values()].find((s) => s.network_id === networkId);
   if (!subnet) return [];
   const used = new Set<string>();
-  for (const p of cloud.ports.values())
+  for (const p of cloud.network.ports.values())
     for (const ip of (p.fixed_ips as Json[]) ?? []) if (ip.subnet_id === subnet.id) used.add(String(ip.ip_address));
   if (wanted) {
     if (used.has(wanted))
@@ -109,7 +109,7 @@ const isReply = (x: Json[] | Json | Reply): x is Reply =>
 /** Create a port (used by the API and by Nova for a server's `networks: [{uuid}]`). */
 export function createPort(cloud: CloudState, body: Json, projectId: string): Json | Reply {
   const networkId = String(body.network_id ?? '');
-  if (!cloud.networks.has(networkId))
+  if (!cloud.network.networks.has(networkId))
     return neutronError(404, 'NetworkNotFound', `Network ${networkId} could not be found.`);
   const wanted = ((body.fixed_ips as Json[] | undefined) ?? [])[0]?.ip_address;
   const ips = allocate(cloud, networkId, typeof wanted === 'string' ? wanted : undefined);
@@ -143,16 +143,16 @@ export function createPort(cloud: CloudState, body: Json, projectId: string): Js
     updated_at: stamp(),
     revision_number: 1,
   };
-  cloud.ports.set(id, port);
+  cloud.network.ports.set(id, port);
   return port;
 }
 
 const COLLECTIONS: Record<string, { one: string; map: (c: CloudState) => Map<string, Json> }> = {
-  networks: { one: 'network', map: (c) => c.networks },
-  subnets: { one: 'subnet', map: (c) => c.subnets },
-  ports: { one: 'port', map: (c) => c.ports },
-  routers: { one: 'router', map: (c) => c.routers },
-  'security-groups': { one: 'security_group', map: (c) => c.securityGroups },
+  networks: { one: 'network', map: (c) => c.network.networks },
+  subnets: { one: 'subnet', map: (c) => c.network.subnets },
+  ports: { one: 'port', map: (c) => c.network.ports },
+  routers: { one: 'router', map: (c) => c.network.routers },
+  'security-groups': { one: 'security_group', map: (c) => c.network.securityGroups },
 };
 
 const NOT_FOUND: Record<string, string> = {
@@ -194,16 +194,17 @@ export function neutron(cloud: CloudState, req: Req): Reply {
   }
   if (m === 'DELETE') {
     if (col.one === 'network') {
-      const inUse = [...cloud.ports.values()].filter((p) => p.network_id === b).map((p) => String(p.id));
+      const inUse = [...cloud.network.ports.values()].filter((p) => p.network_id === b).map((p) => String(p.id));
       if (inUse.length > 0)
         return neutronError(
           409,
           'NetworkInUse',
           `Unable to complete operation on network ${b}. There are one or more ports still in use on the network, id for these ports is: ${inUse.join(',')}.`,
         );
-      for (const s of [...cloud.subnets.values()]) if (s.network_id === b) cloud.subnets.delete(String(s.id));
+      for (const s of [...cloud.network.subnets.values()])
+        if (s.network_id === b) cloud.network.subnets.delete(String(s.id));
     }
-    if (col.one === 'router' && [...cloud.ports.values()].some((p) => p.device_id === b))
+    if (col.one === 'router' && [...cloud.network.ports.values()].some((p) => p.device_id === b))
       return neutronError(409, 'RouterInUse', `Router ${b} still has ports`);
     if (col.one === 'port') cloud.novaPorts.delete(b);
     items.delete(b);
@@ -244,11 +245,11 @@ function create(cloud: CloudState, kind: string, body: Json, projectId: string):
       availability_zone_hints: [],
       availability_zones: [],
     };
-    cloud.networks.set(item.id, item);
+    cloud.network.networks.set(item.id, item);
     return item;
   }
   if (kind === 'subnet') {
-    const network = cloud.networks.get(String(body.network_id));
+    const network = cloud.network.networks.get(String(body.network_id));
     if (!network) return neutronError(404, 'NetworkNotFound', `Network ${String(body.network_id)} could not be found.`);
     const cidr = parseCidr(String(body.cidr ?? ''));
     if (!cidr)
@@ -257,7 +258,7 @@ function create(cloud: CloudState, kind: string, body: Json, projectId: string):
         'InvalidInput',
         `Invalid input for operation: ${String(body.cidr)} is not in a CIDR format.`,
       );
-    for (const s of cloud.subnets.values()) {
+    for (const s of cloud.network.subnets.values()) {
       const other = parseCidr(String(s.cidr));
       if (s.network_id !== network.id || !other) continue;
       const bits = Math.min(other.bits, cidr.bits);
@@ -289,7 +290,7 @@ function create(cloud: CloudState, kind: string, body: Json, projectId: string):
       service_types: [],
       revision_number: 0,
     };
-    cloud.subnets.set(item.id, item);
+    cloud.network.subnets.set(item.id, item);
     (network.subnets as string[]).push(item.id);
     return item;
   }
@@ -303,16 +304,16 @@ function create(cloud: CloudState, kind: string, body: Json, projectId: string):
       external_gateway_info: null,
       routes: [],
     };
-    cloud.routers.set(item.id, item);
+    cloud.network.routers.set(item.id, item);
     return item;
   }
   return neutronError(400, 'HTTPBadRequest', `cannot create ${kind}`);
 }
 
 function routerInterface(cloud: CloudState, router: Json, action: string, body: Json): Reply {
-  const subnet = cloud.subnets.get(String(body.subnet_id ?? ''));
+  const subnet = cloud.network.subnets.get(String(body.subnet_id ?? ''));
   if (!subnet) return neutronError(404, 'SubnetNotFound', `Subnet ${String(body.subnet_id)} could not be found.`);
-  const existing = [...cloud.ports.values()].find(
+  const existing = [...cloud.network.ports.values()].find(
     (p) => p.device_id === router.id && ((p.fixed_ips as Json[]) ?? []).some((ip) => ip.subnet_id === subnet.id),
   );
   if (action === 'remove_router_interface') {
@@ -322,7 +323,7 @@ function routerInterface(cloud: CloudState, router: Json, action: string, body: 
         'RouterInterfaceNotFoundForSubnet',
         `Router ${String(router.id)} has no interface on subnet ${String(subnet.id)}`,
       );
-    cloud.ports.delete(String(existing.id));
+    cloud.network.ports.delete(String(existing.id));
     return { status: 200, body: { id: router.id, subnet_id: subnet.id, port_id: existing.id } };
   }
   if (existing)

@@ -41,7 +41,7 @@ function bind(cloud: CloudState, server: Json, port: Json): void {
   port.status = 'ACTIVE';
   port['binding:host_id'] = 'standin-host';
   port['binding:vif_type'] = 'ovs';
-  const net = cloud.networks.get(String(port.network_id));
+  const net = cloud.network.networks.get(String(port.network_id));
   const addresses = server.addresses as Record<string, Json[]>;
   const name = String(net?.name ?? port.network_id);
   const list = addresses[name] ?? [];
@@ -77,7 +77,7 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
       const project = req.query.get('project_id') ?? req.query.get('tenant_id');
       const all = req.query.get('all_tenants') === '1' || req.query.get('all_tenants') === 'True';
       // Lists leave `fault` out (observed): only GET /servers/{id} shows it.
-      const servers = [...cloud.servers.values()].filter(
+      const servers = [...cloud.compute.servers.values()].filter(
         (s) =>
           (!re || re.test(String(s.name))) &&
           (project ? s.tenant_id === project : all || s.tenant_id === auth.projectId),
@@ -85,7 +85,7 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
       return { status: 200, body: { servers: servers.map(({ fault: _fault, ...rest }) => rest) } };
     }
     if (!b && m === 'POST') return createServer(cloud, req, v, auth.projectId, makePort);
-    const server = b ? cloud.servers.get(b) : undefined;
+    const server = b ? cloud.compute.servers.get(b) : undefined;
     if (!server) return novaError(404, `Instance ${b} could not be found.`);
     if (!c && m === 'GET') return { status: 200, body: { server } };
     if (!c && m === 'DELETE') {
@@ -107,7 +107,7 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
     }
     if (c === 'os-interface' && m === 'POST') {
       const portId = String((req.body.interfaceAttachment as Json | undefined)?.port_id ?? '');
-      const port = cloud.ports.get(portId);
+      const port = cloud.network.ports.get(portId);
       if (!port) return novaError(404, `Port ${portId} could not be found.`);
       if (port.device_id && port.device_id !== server.id) return novaError(409, `Port ${portId} is still in use.`);
       if (server.status !== 'ACTIVE') return novaError(409, `Instance ${String(server.id)} is not ready`);
@@ -128,12 +128,13 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
     return novaError(404, 'The resource could not be found.');
   }
   if (a === 'flavors') {
-    if ((!b || b === 'detail') && m === 'GET') return { status: 200, body: { flavors: [...cloud.flavors.values()] } };
+    if ((!b || b === 'detail') && m === 'GET')
+      return { status: 200, body: { flavors: [...cloud.compute.flavors.values()] } };
     if (!b && m === 'POST') {
       const f = (req.body.flavor as Json | undefined) ?? {};
       if (typeof f.name !== 'string')
         return novaError(400, "Invalid input for field/attribute flavor. 'name' is a required property");
-      if ([...cloud.flavors.values()].some((x) => x.name === f.name))
+      if ([...cloud.compute.flavors.values()].some((x) => x.name === f.name))
         return novaError(409, `Flavor with name ${f.name} already exists.`);
       const id = String(f.id ?? uuid());
       const flavor = {
@@ -149,19 +150,19 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
         rxtx_factor: 1.0,
         links: [],
       };
-      cloud.flavors.set(id, flavor);
+      cloud.compute.flavors.set(id, flavor);
       return { status: 200, body: { flavor } };
     }
-    const flavor = b ? cloud.flavors.get(b) : undefined;
+    const flavor = b ? cloud.compute.flavors.get(b) : undefined;
     if (!flavor) return novaError(404, `Flavor ${b} could not be found.`);
     if (m === 'DELETE') {
-      cloud.flavors.delete(String(b));
+      cloud.compute.flavors.delete(String(b));
       return { status: 202 };
     }
     return { status: 200, body: { flavor } };
   }
   if (a === 'os-quota-sets' && b) {
-    const quota = cloud.quotas.get(b) ?? { id: b, instances: 10, cores: 20, ram: 51200 };
+    const quota = cloud.compute.quotas.get(b) ?? { id: b, instances: 10, cores: 20, ram: 51200 };
     if (m === 'PUT') {
       const wanted = (req.body.quota_set as Json | undefined) ?? {};
       const used = usage(cloud, b);
@@ -174,7 +175,7 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
           );
       }
       Object.assign(quota, wanted);
-      cloud.quotas.set(b, quota);
+      cloud.compute.quotas.set(b, quota);
     }
     return { status: 200, body: { quota_set: quota } };
   }
@@ -190,10 +191,10 @@ function route(cloud: CloudState, req: Req, v: string, makePort: PortMaker): Rep
 function usage(cloud: CloudState, projectId: string): { instances: number; ram: number } {
   let instances = 0;
   let ram = 0;
-  for (const server of cloud.servers.values()) {
+  for (const server of cloud.compute.servers.values()) {
     if (server.tenant_id !== projectId) continue;
     instances++;
-    ram += Number(cloud.flavors.get(String((server.flavor as Json).id))?.ram ?? 0);
+    ram += Number(cloud.compute.flavors.get(String((server.flavor as Json).id))?.ram ?? 0);
   }
   return { instances, ram };
 }
@@ -212,16 +213,16 @@ function createServer(cloud: CloudState, req: Req, v: string, projectId: string,
     );
   const image = cloud.images.get(String(s.imageRef));
   if (image?.status !== 'active' || !image) return novaError(400, 'Can not find requested image');
-  const flavor = cloud.flavors.get(String(s.flavorRef));
+  const flavor = cloud.compute.flavors.get(String(s.flavorRef));
   if (!flavor) return novaError(400, `Flavor ${String(s.flavorRef)} could not be found.`);
   const nets = Array.isArray(s.networks) ? (s.networks as Json[]) : [];
   for (const n of nets) {
-    if (n.uuid && !cloud.networks.has(String(n.uuid)))
+    if (n.uuid && !cloud.network.networks.has(String(n.uuid)))
       return novaError(400, `Network ${String(n.uuid)} could not be found.`);
-    if (n.port && !cloud.ports.has(String(n.port)))
+    if (n.port && !cloud.network.ports.has(String(n.port)))
       return novaError(400, `Port id ${String(n.port)} could not be found.`);
   }
-  const quota = cloud.quotas.get(projectId) ?? { instances: 10, ram: 51200 };
+  const quota = cloud.compute.quotas.get(projectId) ?? { instances: 10, ram: 51200 };
   const used = usage(cloud, projectId);
   const maxInstances = Number(quota.instances);
   const maxRam = Number(quota.ram);
@@ -258,14 +259,14 @@ function createServer(cloud: CloudState, req: Req, v: string, projectId: string,
     key_name: null,
     security_groups: [{ name: 'default' }],
     'OS-EXT-SRV-ATTR:host': null,
-    'OS-EXT-SRV-ATTR:instance_name': `instance-${(cloud.servers.size + 1).toString(16).padStart(8, '0')}`,
+    'OS-EXT-SRV-ATTR:instance_name': `instance-${(cloud.compute.servers.size + 1).toString(16).padStart(8, '0')}`,
     'OS-EXT-SRV-ATTR:hypervisor_hostname': null,
     'os-extended-volumes:volumes_attached': [],
   };
   setStatus(server, 'BUILD', 'scheduling', 'building', 0);
   const ports: Json[] = [];
   for (const n of nets) {
-    if (n.port) ports.push(cloud.ports.get(String(n.port)) as Json);
+    if (n.port) ports.push(cloud.network.ports.get(String(n.port)) as Json);
     else {
       const made = makePort(String(n.uuid), projectId, '');
       if ('status' in made && typeof made.status === 'number' && 'body' in made) return made as Reply;
@@ -275,11 +276,11 @@ function createServer(cloud: CloudState, req: Req, v: string, projectId: string,
     }
   }
   for (const p of ports) p.device_id = id;
-  cloud.servers.set(id, server);
+  cloud.compute.servers.set(id, server);
   const build = cloud.knobs.buildMs;
   if (Number(flavor.ram) > cloud.knobs.hostRamMb) {
     cloud.later(Math.max(1, build / 4), () => {
-      if (!cloud.servers.has(id)) return;
+      if (!cloud.compute.servers.has(id)) return;
       setStatus(server, 'ERROR', null, 'error', 0);
       server.fault = {
         code: 500,
@@ -290,10 +291,11 @@ function createServer(cloud: CloudState, req: Req, v: string, projectId: string,
     });
   } else {
     cloud.later(Math.max(1, build / 2), () => {
-      if (cloud.servers.has(id) && server.status === 'BUILD') setStatus(server, 'BUILD', 'spawning', 'building', 0);
+      if (cloud.compute.servers.has(id) && server.status === 'BUILD')
+        setStatus(server, 'BUILD', 'spawning', 'building', 0);
     });
     cloud.later(build, () => {
-      if (!cloud.servers.has(id) || server.status !== 'BUILD') return;
+      if (!cloud.compute.servers.has(id) || server.status !== 'BUILD') return;
       for (const p of ports) bind(cloud, server, p);
       server['OS-EXT-SRV-ATTR:host'] = 'standin-host';
       server['OS-EXT-SRV-ATTR:hypervisor_hostname'] = 'standin-host';
@@ -318,10 +320,10 @@ function createServer(cloud: CloudState, req: Req, v: string, projectId: string,
 
 /** Nova finished deleting: its own ports go, ports passed in survive unbound. */
 function destroy(cloud: CloudState, server: Json): void {
-  cloud.servers.delete(String(server.id));
-  for (const port of [...cloud.ports.values()]) {
+  cloud.compute.servers.delete(String(server.id));
+  for (const port of [...cloud.network.ports.values()]) {
     if (port.device_id !== server.id) continue;
-    if (cloud.novaPorts.delete(String(port.id))) cloud.ports.delete(String(port.id));
+    if (cloud.novaPorts.delete(String(port.id))) cloud.network.ports.delete(String(port.id));
     else {
       port.device_id = '';
       port.device_owner = '';

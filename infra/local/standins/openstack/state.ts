@@ -135,28 +135,30 @@ export function filterBy(items: Iterable<Json>, query: URLSearchParams, keys: re
   return out;
 }
 
+/** One map (id -> resource) per named collection. */
+function tables<K extends string>(...names: K[]): Record<K, Map<string, Json>> {
+  return Object.fromEntries(names.map((n) => [n, new Map<string, Json>()])) as Record<K, Map<string, Json>>;
+}
+
 /** Everything the stand-in holds. */
 export class CloudState {
   readonly domains = new Map<string, Json>([
     ['default', { id: 'default', name: 'Default', description: 'The default domain', enabled: true }],
   ]);
-  readonly projects = new Map<string, Json>();
-  readonly users = new Map<string, Json>();
+  /** Keystone's projects, users and roles by id. */
+  readonly identity = tables('projects', 'users', 'roles');
+  /** User id -> password. */
   readonly passwords = new Map<string, string>();
-  readonly roles = new Map<string, Json>();
   /** `project|user|role` */
   readonly grants = new Set<string>();
   readonly tokens = new Map<string, TokenInfo>();
-  readonly servers = new Map<string, Json>();
-  readonly flavors = new Map<string, Json>();
-  readonly quotas = new Map<string, Json>();
-  readonly networks = new Map<string, Json>();
-  readonly subnets = new Map<string, Json>();
-  readonly ports = new Map<string, Json>();
+  /** Nova's servers, flavors and quota sets by id. */
+  readonly compute = tables('servers', 'flavors', 'quotas');
+  /** Neutron's resources by id. */
+  readonly network = tables('networks', 'subnets', 'ports', 'routers', 'securityGroups');
   /** Ports Nova made for a server (deleted with it; ports passed in survive). */
   readonly novaPorts = new Set<string>();
-  readonly routers = new Map<string, Json>();
-  readonly securityGroups = new Map<string, Json>();
+  /** Glance's images by id. */
   readonly images = new Map<string, Json>();
   /** Timers of asynchronous transitions (cleared on stop). */
   readonly timers = new Set<NodeJS.Timeout>();
@@ -169,12 +171,12 @@ export class CloudState {
   ) {
     for (const name of ['admin', 'member', 'reader']) {
       const id = hexId();
-      this.roles.set(id, { id, name, domain_id: null, description: null, options: { immutable: true } });
+      this.identity.roles.set(id, { id, name, domain_id: null, description: null, options: { immutable: true } });
     }
     const projectId = hexId();
-    this.projects.set(projectId, this.newProject(projectId, admin.project, 'Bootstrap project'));
+    this.identity.projects.set(projectId, this.newProject(projectId, admin.project, 'Bootstrap project'));
     const userId = hexId();
-    this.users.set(userId, {
+    this.identity.users.set(userId, {
       id: userId,
       name: admin.user,
       domain_id: 'default',
@@ -201,7 +203,7 @@ export class CloudState {
   }
 
   roleId(name: string): string {
-    for (const r of this.roles.values()) if (r.name === name) return String(r.id);
+    for (const r of this.identity.roles.values()) if (r.name === name) return String(r.id);
     throw new Error(`no role ${name}`);
   }
 
@@ -216,10 +218,10 @@ export class CloudState {
 
   /** The project's `default` security group, made on first use as Neutron does. */
   defaultSecurityGroup(projectId: string): string {
-    for (const sg of this.securityGroups.values())
+    for (const sg of this.network.securityGroups.values())
       if (sg.project_id === projectId && sg.name === 'default') return String(sg.id);
     const id = uuid();
-    this.securityGroups.set(id, {
+    this.network.securityGroups.set(id, {
       id,
       name: 'default',
       project_id: projectId,
