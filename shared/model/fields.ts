@@ -4,7 +4,9 @@
  * on-delete behaviour, uniqueness and whether only the synchronizer may write it. Validation,
  * OpenAPI, storage keys, TOSCA types and console forms are derived from these declarations.
  */
-import { z } from 'zod';
+// zod/mini: the same validators as classic zod at a fraction of the bundle (classic zod cannot be
+// tree-shaken and was 440 KB of every Lambda bundle).
+import * as z from 'zod/mini';
 
 /** What happens to an object when the object it references is deleted (XOS/Django semantics). */
 export type OnDelete = 'cascade' | 'set_null' | 'protect';
@@ -34,7 +36,7 @@ export type StringFormat = 'email' | 'url' | 'ip' | 'cidr' | 'mac';
 export interface Field<T = unknown, N extends boolean = boolean> {
   readonly type: FieldType;
   /** Schema of a non-null value. */
-  readonly schema: z.ZodType<T>;
+  readonly schema: z.ZodMiniType<T>;
   readonly help: string;
   readonly required: boolean;
   readonly nullable: N;
@@ -73,7 +75,7 @@ type Nullable<O> = O extends { required: true } ? false : O extends { default: u
 
 function make<T, O extends BaseOptions<T>>(
   type: FieldType,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   help: string,
   options: O | undefined,
   extra: Partial<Omit<Field<T>, 'nullable'>> = {},
@@ -140,16 +142,23 @@ interface StringOptions extends BaseOptions<string> {
 /** A short string (XOS CharField). Leading/trailing whitespace is refused, as XOS "stripped". */
 export function str<const O extends StringOptions>(help: string, options?: O): Field<string, Nullable<O>> {
   const max = options?.max ?? 200;
-  let schema = z.string().max(max, `must be at most ${max} characters`).refine(wellFormed, WELL_FORMED);
   const format = options?.format;
-  if (format) schema = schema.refine(FORMAT_CHECKS[format].test, FORMAT_CHECKS[format].message);
+  const schema = z
+    .string()
+    .check(
+      z.maxLength(max, `must be at most ${max} characters`),
+      z.refine(wellFormed, WELL_FORMED),
+      ...(format ? [z.refine<string>(FORMAT_CHECKS[format].test, FORMAT_CHECKS[format].message)] : []),
+    );
   return make('string', schema, help, options, { maxLength: max, format });
 }
 
 /** Long text (XOS TextField), capped so an item always fits DynamoDB's 400 KB. */
 export function text<const O extends BaseOptions<string>>(help: string, options?: O): Field<string, Nullable<O>> {
   const max = 16_384;
-  const schema = z.string().max(max, `must be at most ${max} characters`).refine(wellFormed, WELL_FORMED);
+  const schema = z
+    .string()
+    .check(z.maxLength(max, `must be at most ${max} characters`), z.refine(wellFormed, WELL_FORMED));
   return make('text', schema, help, options, { maxLength: max });
 }
 
@@ -162,24 +171,28 @@ interface NumberOptions extends BaseOptions<number> {
 export function int<const O extends NumberOptions>(help: string, options?: O): Field<number, Nullable<O>> {
   const min = options?.min ?? -2_147_483_648;
   const max = options?.max ?? 2_147_483_647;
-  const schema = z.number().int('must be an integer').min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+  const schema = z
+    .number()
+    .check(
+      z.refine(Number.isInteger, 'must be an integer'),
+      z.gte(min, `must be >= ${min}`),
+      z.lte(max, `must be <= ${max}`),
+    );
   return make('int', schema, help, options, { min, max });
 }
 
 /** A finite floating-point number. */
 export function float<const O extends NumberOptions>(help: string, options?: O): Field<number, Nullable<O>> {
   // DynamoDB stores numbers of magnitude 1e-130 to 1e126 (and 0): anything else is refused here, not there.
-  let schema = z
-    .number()
-    .refine(Number.isFinite, 'must be a finite number')
-    .refine(
+  const schema = z.number().check(
+    z.refine(Number.isFinite, 'must be a finite number'),
+    z.refine(
       (n) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126),
       'must be 0 or of magnitude 1e-130 to 1e126',
-    );
-  if (options?.min !== undefined)
-    schema = schema.refine((n) => n >= (options.min as number), `must be >= ${options.min}`);
-  if (options?.max !== undefined)
-    schema = schema.refine((n) => n <= (options.max as number), `must be <= ${options.max}`);
+    ),
+    ...(options?.min !== undefined ? [z.gte(options.min, `must be >= ${options.min}`)] : []),
+    ...(options?.max !== undefined ? [z.lte(options.max, `must be <= ${options.max}`)] : []),
+  );
   return make('float', schema, help, options, { min: options?.min, max: options?.max });
 }
 
@@ -196,7 +209,7 @@ export function choice<const C extends readonly [string, ...string[]], const O e
 ): Field<C[number], Nullable<O>> {
   const schema = z.enum(choices as unknown as [C[number], ...C[number][]], {
     error: () => `must be one of: ${choices.join(', ')}`,
-  }) as unknown as z.ZodType<C[number]>;
+  }) as unknown as z.ZodMiniType<C[number]>;
   return make('choice', schema, help, options, { choices });
 }
 
@@ -217,14 +230,16 @@ export function datetime<const O extends BaseOptions<string>>(help: string, opti
 
 /** A write-only secret (the user's password): hashed before storage, never returned. */
 export function password(help: string): Field<string, true> & { readonly writeOnly: true } {
-  const schema = z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters');
+  const schema = z
+    .string()
+    .check(z.minLength(8, 'must be at least 8 characters'), z.maxLength(1024, 'must be at most 1024 characters'));
   return { ...make('password', schema, help, undefined), writeOnly: true };
 }
 
 /** An object id (a ULID): the one definition every layer checks ids against. */
 export const OBJECT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-const ID = z.string().regex(OBJECT_ID, 'must be an object id');
+const ID = z.string().check(z.regex(OBJECT_ID, 'must be an object id'));
 
 interface RefOptions {
   required?: boolean;
@@ -248,7 +263,7 @@ export function ref<const O extends RefOptions>(target: string, help: string, op
 
 /** A many-to-many reference list (`permitted_slices_ids`). */
 export function refs(target: string, help: string): Field<string[], false> {
-  const schema = z.array(ID).max(1000, 'at most 1000 references');
+  const schema = z.array(ID).check(z.maxLength(1000, 'at most 1000 references'));
   return make('refs', schema, help, { default: [] as string[] }, { target });
 }
 
