@@ -13,6 +13,8 @@ import { cloudConfig, resourceName } from './names';
 
 const ABSENT: Observation = { exists: false, upToDate: false, settled: false };
 const q = encodeURIComponent;
+/** How long a server create may take to answer. */
+const CREATE_TIMEOUT_MS = 5 * 60_000;
 /** Microversion 2.37: `networks: "none"` for an instance without ports. */
 const MICROVERSION = { 'openstack-api-version': 'compute 2.37' };
 
@@ -25,9 +27,22 @@ export interface ComputeOptions {
 
 const deleting = (s: Json) => s.status === 'DELETED' || s['OS-EXT-STS:task_state'] === 'deleting';
 
-/** The instance's server, unless it is being deleted. */
+/** Preference among servers of one name: not in ERROR, then the oldest (`created`, then id). */
+const rank = (s: Json) => `${s.status === 'ERROR' ? 1 : 0}|${String(s.created)}|${String(s.id)}`;
+
+/**
+ * The instance's servers that are not being deleted, the one that stands for it first. More than
+ * one exists only when a create was repeated while Nova was still answering the first (a POST can
+ * take minutes on a loaded host); update removes the extras.
+ */
+export async function liveServers(api: OpenStackApi, instanceId: string): Promise<Json[]> {
+  const servers = (await api.findServers(resourceName('instance', instanceId))).filter((s) => !deleting(s));
+  return servers.sort((a, b) => (rank(a) < rank(b) ? -1 : 1));
+}
+
+/** The server that stands for the instance, unless it is being deleted. */
 export async function liveServer(api: OpenStackApi, instanceId: string): Promise<Json | undefined> {
-  return (await api.findServers(resourceName('instance', instanceId))).find((s) => !deleting(s));
+  return (await liveServers(api, instanceId))[0];
 }
 
 /** First fixed IPv4 address of a server. */
@@ -104,7 +119,7 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
 
   return {
     async observe(obj) {
-      const server = await liveServer(api, obj.id);
+      const [server, ...extra] = await liveServers(api, obj.id);
       if (!server) return ABSENT;
       const name = String(server.name);
       const handle = { server_id: String(server.id), project_id: String(server.tenant_id) };
@@ -127,7 +142,7 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
       const metadata = (server.metadata as Json | undefined) ?? {};
       return {
         exists: true,
-        upToDate: metadata.xos_name === String(obj.name ?? ''),
+        upToDate: metadata.xos_name === String(obj.name ?? '') && extra.length === 0,
         settled: server.status !== 'BUILD',
         handle,
         feedback: {
@@ -166,13 +181,21 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
         },
         projectId,
         headers: MICROVERSION,
+        // Nova validates image, flavor, networks and quota before answering: minutes on a busy host.
+        // Timing out early would make the retry boot a second server.
+        timeoutMs: CREATE_TIMEOUT_MS,
         action: `create Nova server ${name}`,
       });
       return { server_id: String(((reply.body as Json).server as Json).id), project_id: projectId };
     },
     async update(obj): Promise<Handle> {
-      const server = await liveServer(api, obj.id);
+      const [server, ...extra] = await liveServers(api, obj.id);
       if (!server) throw new RetryableBackendError(`openstack: server of Instance ${obj.id} vanished during update`);
+      for (const dup of extra)
+        await api.session.call('compute', 'DELETE', `/servers/${String(dup.id)}`, {
+          ok: [404],
+          action: `delete duplicate Nova server ${String(dup.id)}`,
+        });
       const projectId = String(server.tenant_id);
       await api.session.call('compute', 'POST', `/servers/${String(server.id)}/metadata`, {
         body: { metadata: { xos_name: String(obj.name ?? '') } },

@@ -15,6 +15,7 @@ import { type AdminLogin, adminSession, OpenStackSession } from '../../../shared
 import { RetryableBackendError, TerminalBackendError } from '../../../shared/errors';
 import { MemorySecrets } from '../../../shared/secrets/secrets';
 import type { StoredObject } from '../../../shared/store/store';
+import { eventually } from '../../helpers/sync-stack';
 
 /** Where the suite runs. */
 export interface ContractTarget extends AdminLogin {
@@ -356,6 +357,34 @@ export function openStackContract(getTarget: () => ContractTarget): void {
       expect((await client.observe(o.vm, ctx)).upToDate).toBe(false);
       await client.update(o.vm, ctx);
       expect((await client.observe(o.vm, ctx)).upToDate).toBe(true);
+    });
+
+    test('a second server of the same name (a create repeated while Nova was slow) is removed by update', async () => {
+      const vm = o.vm as StoredObject;
+      const client = clients('Instance');
+      const [original] = await api.findServers(resourceName('instance', vm.id));
+      const server = original as Record<string, Record<string, string>>;
+      await session.call('compute', 'POST', '/servers', {
+        body: {
+          server: {
+            name: resourceName('instance', vm.id),
+            imageRef: server.image?.id,
+            flavorRef: server.flavor?.id,
+            networks: 'none',
+          },
+        },
+        projectId: String(original?.tenant_id),
+        headers: { 'openstack-api-version': 'compute 2.37' },
+        action: 'boot a duplicate',
+      });
+      const seen = await client.observe(vm, ctx);
+      expect(seen).toMatchObject({ exists: true, upToDate: false, handle: { server_id: original?.id } });
+      await client.update(vm, ctx);
+      await observeUntil(client, vm, ctx, (x) => x.upToDate, t.buildTimeoutMs);
+      await eventually(
+        async () => expect(await api.findServers(resourceName('instance', vm.id))).toHaveLength(1),
+        t.buildTimeoutMs,
+      );
     });
 
     test('a network with a port still on it is not deleted: Neutron 409 NetworkInUse, retryable', async () => {
