@@ -103,11 +103,17 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
+    const item = await this.getItem(sessionKey(id));
+    return item ? toSession(item) : undefined;
+  }
+
+  /** One item by key, strongly consistent. */
+  private async getItem(key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
     this.calls.add('GetItem');
     const res = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: marshall(sessionKey(id)), ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
     );
-    return res.Item ? toSession(unmarshall(res.Item)) : undefined;
+    return res.Item ? unmarshall(res.Item) : undefined;
   }
 
   async putSession(session: SessionRecord): Promise<void> {
@@ -162,11 +168,8 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
   }
 
   async loginFailures(key: string): Promise<LoginFailures | undefined> {
-    this.calls.add('GetItem');
-    const res = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: marshall(failureKey(key)), ConsistentRead: true }),
-    );
-    return res.Item ? toFailures(unmarshall(res.Item)) : undefined;
+    const item = await this.getItem(failureKey(key));
+    return item ? toFailures(item) : undefined;
   }
 
   async addLoginFailure(key: string, now: string, windowStart: string, ttlSeconds: number): Promise<LoginFailures> {

@@ -274,41 +274,28 @@ export function buildOpenApi(models: readonly Model[] = MODELS): Schema {
         responses: { ...one(202, 'Marked deleted'), 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR },
       },
     };
-    paths[`/xosapi/v1/core/${m.plural}/{id}/audit`] = {
-      parameters: idParam,
-      get: { summary: `Who changed this ${m.kind}, when, and which fields`, tags: [m.kind], responses: auditPage },
-    };
-    if (m.kind === 'User') {
-      paths['/xosapi/v1/core/users/{id}/activity'] = {
+    // Per-object sub-routes: [path suffix, method, operation], for the kinds that have them.
+    const sub = (suffix: string, method: string, summary: string, extra: Schema) => {
+      paths[`/xosapi/v1/core/${m.plural}/{id}/${suffix}`] = {
         parameters: idParam,
-        get: {
-          summary: 'The writes this user made (administrators and the user itself)',
-          tags: [m.kind],
-          responses: auditPage,
-        },
+        [method]: { summary, tags: [m.kind], ...extra },
       };
+    };
+    sub('audit', 'get', `Who changed this ${m.kind}, when, and which fields`, { responses: auditPage });
+    if (m.kind === 'User') {
+      sub('activity', 'get', 'The writes this user made (administrators and the user itself)', {
+        responses: auditPage,
+      });
     }
     if (m.kind === 'Controller') {
-      paths['/xosapi/v1/core/controllers/{id}/credentials'] = {
-        parameters: idParam,
-        put: {
-          summary: 'Set the credentials of this controller (administrators; write-only, never returned)',
-          tags: [m.kind],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: { type: 'string', writeOnly: true },
-                  maxProperties: 32,
-                },
-              },
-            },
-          },
-          responses: { 204: { description: 'Stored' }, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR },
-        },
-      };
+      sub('credentials', 'put', 'Set the credentials of this controller (administrators; write-only, never returned)', {
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: { type: 'string', writeOnly: true },
+          maxProperties: 32,
+        }),
+        responses: { 204: { description: 'Stored' }, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR },
+      });
     }
   }
   return {
