@@ -24,7 +24,7 @@ export interface SessionConfig {
   readonly region?: string;
   /** Catalog interface; `public` by default. */
   readonly endpointInterface?: 'public' | 'internal' | 'admin';
-  /** Per-request timeout. */
+  /** Per-request timeout; DEFAULT_TIMEOUT_MS when unset. */
   readonly timeoutMs?: number;
   /** Renew a token this long before it expires. */
   readonly renewBeforeMs?: number;
@@ -58,6 +58,13 @@ export interface CallOptions {
   /** What the driver is doing, for error messages. */
   readonly action: string;
 }
+
+/**
+ * Default per-request timeout. Generous on purpose: most creates are not idempotent in OpenStack
+ * (Neutron and Glance names are not unique), so a request abandoned while the service is still
+ * working risks a duplicate on retry. OpenStack services on a loaded host answer in tens of seconds.
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** The path each service's catalog URL must end in (Neutron and Glance list their root). */
 const API_ROOT: Record<ServiceType, RegExp> = {
@@ -136,7 +143,7 @@ export class OpenStackSession {
       method: 'POST',
       body,
       action,
-      timeoutMs: this.config.timeoutMs,
+      timeoutMs: this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
     const token = reply.headers.get('x-subject-token');
     if (reply.status !== 201 || !token)
@@ -190,7 +197,7 @@ export class OpenStackSession {
       method,
       body: options.body,
       action: options.action,
-      timeoutMs: options.timeoutMs ?? this.config.timeoutMs,
+      timeoutMs: options.timeoutMs ?? this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       headers: { 'x-auth-token': token, ...(options.headers ?? {}) },
     });
   }
@@ -203,7 +210,7 @@ export class OpenStackSession {
         method,
         headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream', accept: 'application/json' },
         body: options.bytes,
-        signal: AbortSignal.timeout(options.timeoutMs ?? this.config.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(options.timeoutMs ?? this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch {
       throw backendFailure('openstack', {
