@@ -78,6 +78,13 @@ export interface Store {
     now: string,
     patch?: Readonly<Record<string, unknown>>,
   ): Promise<StoredObject | undefined>;
+  /**
+   * Move an object's due time (the dirty index) to `until`, only if nothing wrote the object since
+   * it was read as `current`: the sweeper claims what it restarts, so an execution that is slow to
+   * start is not restarted again by every sweep. False when the object moved, holds a live lease
+   * (at `now`) or is not dirty.
+   */
+  postponeDue(current: StoredObject, until: string, now?: string): Promise<boolean>;
   /** Remove a deleted object and its unique guards for good (after back-end removal). */
   purge(obj: StoredObject): Promise<void>;
   /** Append a sync-history entry to an object. */

@@ -24,12 +24,17 @@ export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Pr
   if (due.length === 0) return [];
   const objects = await ctx.store.getMany(due);
   const stamp = now.getTime().toString(36);
+  const claimUntil = new Date(now.getTime() + ctx.options.leaseMs).toISOString();
   const started: string[] = [];
   // Dependencies first (dependents first for deletions), so a bulk restart mostly finds what it
   // waits for already under way instead of parking most objects as waiters.
   const rank = (o: StoredObject) => (DEPENDENCY_RANK.get(o.kind) ?? 0) * (o.deleted ? -1 : 1);
   for (const obj of [...objects.values()].sort((a, b) => rank(a) - rank(b))) {
     if (!needsSynchronizer(obj)) continue;
+    // Claim first: until the lease time has passed, later sweeps leave this object to the
+    // execution started here (which may wait for a concurrency slot). A failed claim means
+    // something wrote the object meanwhile: it is being handled.
+    if (!(await ctx.store.postponeDue(obj, claimUntil, now.toISOString()))) continue;
     const name = executionName(obj, `s${stamp}`);
     const outcome = await ctx.starter.start(name, {
       kind: obj.kind,

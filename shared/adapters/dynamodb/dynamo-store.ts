@@ -24,7 +24,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, ValidationError } from '../../errors';
 import { requireModel } from '../../model/registry';
 import { DIRTY_INDEX, type IndexDefinition, KEY_ATTRIBUTES, objectKey, uniqueGuardKey } from '../../model/table';
-import { DIRTY_SHARDS, indexAttributes, uniqueGuards } from '../../store/keys';
+import { DIRTY_SHARDS, indexAttributes, needsSynchronizer, uniqueGuards } from '../../store/keys';
 import type {
   HistoryEntry,
   LiveRef,
@@ -309,6 +309,40 @@ export class DynamoStore implements Store {
       }),
     );
     return fromItem(out.Attributes ?? {});
+  }
+
+  async postponeDue(current: StoredObject, until: string, now = new Date().toISOString()): Promise<boolean> {
+    if (!needsSynchronizer(current)) return false;
+    const register = current.backend_register ?? null;
+    const values: Record<string, unknown> = {
+      ':v': current.version,
+      ':now': now,
+      ':after': `${until}#${current.kind}#${current.id}`,
+    };
+    // "Nothing wrote the object since it was read": the same version and the same retry bookkeeping
+    // (every execution start and outcome rewrites it), and no live lease.
+    let unchanged = 'attribute_not_exists(backend_register) OR attribute_type(backend_register, :null)';
+    if (register !== null) {
+      unchanged = 'backend_register = :reg';
+      values[':reg'] = encodeValue(current.kind, 'backend_register', register);
+    } else values[':null'] = 'NULL';
+    this.calls.add('UpdateItem');
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(objectKey(current.kind, current.id)),
+          UpdateExpression: 'SET #due = :after',
+          ConditionExpression: `#version = :v AND (${unchanged}) AND (attribute_not_exists(lease_until) OR lease_until < :now)`,
+          ExpressionAttributeNames: { '#version': 'version', '#due': DIRTY_INDEX.sortKey },
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
   }
 
   async purge(obj: StoredObject): Promise<void> {
