@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { makeHandler } from '../../functions/api/handler';
 import { composeApi, dynamoClientConfig } from '../../shared/adapters/compose';
-import { ChainSecrets, EnvSecrets, FileSecrets, type SecretsPort } from '../../shared/secrets/secrets';
+import type { SecretsWriter } from '../../shared/api/app';
+import { ChainSecrets, EnvSecrets, FileSecrets, MemorySecrets, type SecretsPort } from '../../shared/secrets/secrets';
 import type { WorkflowStarter } from '../../shared/sync/contract';
 import { bootstrap, persistentSecret, SYSTEM_CALLER } from './bootstrap';
 import { type DemoBackends, startDemoBackends } from './demo';
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     // Resync starts executions in the local workflows, created just below.
     let workflows: WorkflowStarter | undefined;
     const starter: WorkflowStarter = { start: (name, input) => (workflows as WorkflowStarter).start(name, input) };
-    const composed = composeApi({ ...config, starter });
+    const secrets = localSecrets(inMemory ? undefined : dataDir);
+    const composed = composeApi({ ...config, starter, secrets: secrets.writer });
     const result = await bootstrap({
       client: new DynamoDBClient(dynamoClientConfig(ddb.endpoint)),
       tableName: TABLE,
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
       latencyMs: Number(process.env.XOS_STANDIN_LATENCY_MS || 50),
       errorRate: Number(process.env.XOS_STANDIN_ERROR_RATE || 0),
       settleMs: Number(process.env.XOS_STANDIN_SETTLE_MS || 1000),
-      secrets: localSecrets(inMemory ? undefined : dataDir),
+      secrets: secrets.reader,
     });
     await demo.seed(composed.objects, SYSTEM_CALLER, result.siteId);
     sync = await startSyncRuntime({
@@ -120,13 +122,24 @@ async function main(): Promise<void> {
 }
 
 /**
- * Controller credentials an operator adds locally: XOS_SECRET_<REF> environment variables, and
- * the encrypted file .data/secrets.json (key in .data/secrets-key, 0600).
+ * Controller credentials an operator adds locally: `PUT .../controllers/{id}/credentials` stores
+ * them in the encrypted file .data/secrets.json (key in .data/secrets-key, 0600), or in memory for
+ * in-memory runs; XOS_SECRET_<REF> environment variables are read too.
  */
-function localSecrets(dataDir: string | undefined): SecretsPort {
-  if (!dataDir) return new EnvSecrets();
+function localSecrets(dataDir: string | undefined): { reader: SecretsPort; writer: SecretsWriter } {
+  if (!dataDir) {
+    const memory = new MemorySecrets();
+    return {
+      reader: new ChainSecrets([memory, new EnvSecrets()]),
+      writer: { write: async (ref, secret) => memory.set(ref, secret) },
+    };
+  }
   const key = process.env.XOS_SECRETS_KEY || persistentSecret(join(dataDir, 'secrets-key')).value;
-  return new ChainSecrets([new EnvSecrets(), new FileSecrets(join(dataDir, 'secrets.json'), key)]);
+  const file = new FileSecrets(join(dataDir, 'secrets.json'), key);
+  return {
+    reader: new ChainSecrets([file, new EnvSecrets()]),
+    writer: { write: async (ref, secret) => file.write(ref, secret) },
+  };
 }
 
 main().catch((err: unknown) => {
