@@ -379,7 +379,8 @@ export function openStackContract(getTarget: () => ContractTarget): void {
       });
       const seen = await client.observe(vm, ctx);
       expect(seen).toMatchObject({ exists: true, upToDate: false, handle: { server_id: original?.id } });
-      await client.update(vm, ctx);
+      // A busy Nova may answer the DELETE with 500 (its SQLite database locked): retryable, retried.
+      await retrying(() => client.update(vm, ctx), t.buildTimeoutMs);
       await observeUntil(client, vm, ctx, (x) => x.upToDate, t.buildTimeoutMs);
       await eventually(
         async () => expect(await api.findServers(resourceName('instance', vm.id))).toHaveLength(1),
