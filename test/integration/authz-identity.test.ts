@@ -251,7 +251,10 @@ describe('audit', () => {
     });
     const activity = await req('GET', `${corePath('User', admin.id)}/activity?limit=5`);
     expect(activity.status).toBe(200);
-    expect(activity.body.items[0]).toMatchObject({ action: 'delete', kind: 'Site', object_id: site.id });
+    // The site's delete and the cascades it caused commit together: their relative order is not defined.
+    expect(activity.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'delete', kind: 'Site', object_id: site.id })]),
+    );
     expect(activity.body.next_cursor).toEqual(expect.any(String));
     const next = await req('GET', `${corePath('User', admin.id)}/activity?limit=5&cursor=${activity.body.next_cursor}`);
     expect(next.body.items[0].id < activity.body.items[4].id).toBe(true);
