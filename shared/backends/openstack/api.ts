@@ -136,6 +136,15 @@ export class OpenStackApi {
     return roleId;
   }
 
+  /**
+   * Make sure the session's own user may scope a token to `projectId` (the slice's project: its
+   * ControllerSlice grants this too, but an instance or port may get there first), and return it.
+   */
+  async scopable(projectId: string): Promise<string> {
+    await this.grant(projectId, (await this.session.token()).userId, 'admin');
+    return projectId;
+  }
+
   /** Whether a user holds a role on a project (HEAD: 204 or 404). */
   async granted(projectId: string, userId: string, role: string): Promise<boolean> {
     const roleId = await this.roleId(role);

@@ -158,7 +158,7 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
       if (existing) return { server_id: String(existing.id), project_id: String(existing.tenant_id) };
       const name = resourceName('instance', obj.id);
       const project = await api.sliceProject(String(obj.slice_id));
-      const projectId = String(project.id);
+      const projectId = await api.scopable(String(project.id));
       const [image, flavor, nets, keys] = await Promise.all([
         imageRef(obj),
         flavorRef(obj, ctx),
@@ -196,7 +196,7 @@ export function instanceClient(api: OpenStackApi, options: ComputeOptions = {}):
           ok: [404],
           action: `delete duplicate Nova server ${String(dup.id)}`,
         });
-      const projectId = String(server.tenant_id);
+      const projectId = await api.scopable(String(server.tenant_id));
       await api.session.call('compute', 'POST', `/servers/${String(server.id)}/metadata`, {
         body: { metadata: { xos_name: String(obj.name ?? '') } },
         projectId,

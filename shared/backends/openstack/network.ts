@@ -222,7 +222,7 @@ export function portClient(api: OpenStackApi): ExternalClient {
     if (!net) throw new RetryableBackendError(`openstack: network of Port ${obj.id} does not exist yet`);
     if (!found.server) throw new RetryableBackendError(`openstack: server of Port ${obj.id} does not exist yet`);
     const serverId = String(found.server.id);
-    const projectId = String(found.server.tenant_id);
+    const projectId = await api.scopable(String(found.server.tenant_id));
     let port = found.port;
     if (!port) {
       // Nova made a port on this network when it booted the server: adopt it under our name.

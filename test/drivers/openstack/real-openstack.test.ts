@@ -217,7 +217,12 @@ type Json = Record<string, unknown>;
         },
         5 * MINUTE,
         2_000,
-      );
+      ).catch(async (err: unknown) => {
+        const trail = (await s.history('instances', o.vm2.id))
+          .slice(-6)
+          .map((h) => `${h.step} ${h.outcome} ${h.message}`);
+        throw new Error(`${String(err)}; last history: ${trail.join(' | ')}`);
+      });
       const history = await s.history('instances', o.vm2.id);
       expect(history.some((h) => h.outcome === 'drift' && /missing from the back-end/.test(h.message))).toBe(true);
       const server = await s.api.session.call('compute', 'GET', `/servers/${String(after.instance?.instance_id)}`, {
