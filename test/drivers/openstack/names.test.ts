@@ -54,14 +54,18 @@ test('cloud-config: hostname, each key once, then the instance user data without
   expect(cloudConfig('vm2', [])).toBe('#cloud-config\nhostname: "vm2"\n');
 });
 
-test.each([
-  ['compute', 'http://h:8774/v2.1', 'http://h:8774/v2.1'],
-  ['compute', 'http://h:8774/', 'http://h:8774/v2.1'],
-  ['network', 'http://h:9696', 'http://h:9696/v2.0'],
-  ['network', 'http://h:9696/v2.0/', 'http://h:9696/v2.0'],
-  ['image', 'http://h:9292', 'http://h:9292/v2'],
-  ['identity', 'http://h:5000/v3/', 'http://h:5000/v3'],
-  ['identity', 'http://h:5000', 'http://h:5000/v3'],
-] as const)('%s catalog URL %s -> API base %s', (type, url, base) => {
+/** "<service> <catalog URL>" -> the API base the driver calls. */
+const API_ROOTS: Record<string, string> = {
+  'compute http://h:8774/v2.1': 'http://h:8774/v2.1',
+  'compute http://h:8774/': 'http://h:8774/v2.1',
+  'network http://h:9696': 'http://h:9696/v2.0',
+  'network http://h:9696/v2.0/': 'http://h:9696/v2.0',
+  'image http://h:9292': 'http://h:9292/v2',
+  'identity http://h:5000/v3/': 'http://h:5000/v3',
+  'identity http://h:5000': 'http://h:5000/v3',
+};
+
+test.each(Object.entries(API_ROOTS))('catalog %s -> API base %s', (given, base) => {
+  const [type, url] = given.split(' ') as ['compute' | 'network' | 'image' | 'identity', string];
   expect(apiBase(type, url)).toBe(base);
 });
