@@ -102,7 +102,9 @@ async function runScenario(
   const m = requireModel;
   const store = composed.store;
   const objects = composed.objects;
-  const mk = (kind: string, body: Record<string, unknown>) => objects.create(m(kind), body, SYNCHRONIZER);
+  // Slices and instances record their creator: write as a real admin user (as the API would).
+  let caller = SYNCHRONIZER;
+  const mk = (kind: string, body: Record<string, unknown>) => objects.create(m(kind), body, caller);
   const enacted = async (kind: string, id: string) => {
     const o = await store.get(kind, id);
     return o !== undefined && o.backend_code === 1 && o.enacted_version === o.version;
@@ -125,6 +127,8 @@ async function runScenario(
     deployment_id: deployment.id,
   });
   const site = await mk('Site', { name: `bench-${tag}`, login_base: `b${tag}`, abbreviated_name: `b${tag}` });
+  const admin = await mk('User', { email: `bench-${tag}@xos.local`, is_admin: true, site_id: site.id });
+  caller = { userId: admin.id, email: `bench-${tag}@xos.local`, isAdmin: true };
   await mk('SiteDeployment', { site_id: site.id, deployment_id: deployment.id, controller_id: controller.id });
   const slice = await mk('Slice', { name: `bench_${tag}`, site_id: site.id, max_instances: count + 2 });
   const template = await mk('NetworkTemplate', { name: `bench-${tag}` });
