@@ -364,6 +364,9 @@ export function openStackContract(getTarget: () => ContractTarget): void {
       const client = clients('Instance');
       const [original] = await api.findServers(resourceName('instance', vm.id));
       const server = original as Record<string, Record<string, string>>;
+      // Nova's `created` has one-second resolution and the driver keeps the oldest: boot the
+      // duplicate in a later second, or which one is "oldest" is a coin toss on a fast machine.
+      await new Promise((r) => setTimeout(r, 1_100));
       await session.call('compute', 'POST', '/servers', {
         body: {
           server: {
