@@ -41,7 +41,11 @@ export async function httpRequest(family: BackendFamily, url: string, req: HttpR
       signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
     });
   } catch (err) {
-    const why = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'could not connect';
+    // fetch rejects with the signal's TimeoutError, or wraps it as the cause of a TypeError.
+    const timedOut = [err, (err as { cause?: unknown })?.cause].some(
+      (e) => e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'),
+    );
+    const why = timedOut ? 'timed out' : 'could not connect';
     throw backendFailure(family, { action: `${req.action} (${why})`, network: true });
   }
   const text = await res.text();
