@@ -29,9 +29,11 @@ export type BackendFactory = (controller: StoredObject, deps: BackendDeps) => Ba
 /** Finds the controller an object is placed on; undefined means the object has no back-end presence. */
 export type ControllerResolver = (obj: StoredObject, ctx: DriverContext) => Promise<StoredObject | undefined>;
 
-const live = (o: StoredObject | undefined): StoredObject | undefined => (o && !o.deleted ? o : undefined);
+/** The object unless it is soft-deleted. */
+export const live = (o: StoredObject | undefined): StoredObject | undefined => (o && !o.deleted ? o : undefined);
 
-async function related(ctx: DriverContext, kind: string, id: unknown): Promise<StoredObject | undefined> {
+/** A referenced object by id (soft-deleted included), from the preloaded relatives or the lookup. */
+export async function related(ctx: DriverContext, kind: string, id: unknown): Promise<StoredObject | undefined> {
   if (typeof id !== 'string') return undefined;
   return ctx.related.get(id) ?? (await ctx.lookup.get(kind, id));
 }

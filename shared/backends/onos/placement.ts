@@ -12,16 +12,10 @@
 import { TerminalBackendError } from '../../errors';
 import type { StoredObject } from '../../store/store';
 import type { DriverContext } from '../driver';
-import type { ControllerResolver } from '../router';
+import { type ControllerResolver, live, related } from '../router';
 import { appSpecOf, isOnosPath } from './mapping';
 
-const live = (o: StoredObject | undefined) => (o && !o.deleted ? o : undefined);
-
-/** An object by id, soft-deleted included: a parent being deleted still places what it cascades to. */
-async function get(ctx: DriverContext, kind: string, id: unknown): Promise<StoredObject | undefined> {
-  if (typeof id !== 'string') return undefined;
-  return ctx.related.get(id) ?? (await ctx.lookup.get(kind, id));
-}
+const get = related;
 
 /** The ONOS controller bound to a site, undefined when none; several is an error. */
 export async function onosControllerOfSite(ctx: DriverContext, siteId: unknown): Promise<StoredObject | undefined> {
