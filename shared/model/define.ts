@@ -156,6 +156,12 @@ export interface ModelSpec<F extends FieldMap> {
   readonly shards?: number;
   /** Who may read, create, update and delete objects of this kind (beyond cloud administrators). */
   readonly access: AccessSpec;
+  /**
+   * For a placement record (ControllerSlice, ControllerNetwork, ...): the reference to the object
+   * it places on its controller. Removing a placement waits until that object's deleted
+   * dependents are purged (a project goes after its servers, a network after its ports).
+   */
+  readonly places?: keyof F & string;
 }
 
 /** A registered model: the spec plus everything derived from it once. */

@@ -333,17 +333,35 @@ async function wait(ctx: SyncContext, obj: StoredObject, state: ReconcileState, 
 
 /** Any object (live or being deleted) still referencing `obj`. */
 async function firstDependent(ctx: SyncContext, obj: StoredObject): Promise<StoredObject | undefined> {
-  for (const inc of incomingRefs(obj.kind)) {
+  const own = await firstReferencing(ctx, obj.kind, obj.id, () => true);
+  if (own) return own;
+  // A placement record goes after the deleted dependents of what it places: the project after the
+  // slice's instances, the back-end network after the network's ports (live dependents, such as
+  // the instances of a slice that merely leaves this controller, do not hold it).
+  const places = requireModel(obj.kind).places;
+  const placed = places ? requireModel(obj.kind).allFields[places]?.target : undefined;
+  if (!places || !placed || typeof obj[places] !== 'string') return undefined;
+  return firstReferencing(ctx, placed, obj[places], (c) => c.deleted && !requireModel(c.kind).places);
+}
+
+/** The first object (deleted or not, until purged) referencing kind/id that passes `keep`. */
+async function firstReferencing(
+  ctx: SyncContext,
+  kind: string,
+  id: string,
+  keep: (child: StoredObject) => boolean,
+): Promise<StoredObject | undefined> {
+  for (const inc of incomingRefs(kind)) {
     const slot = refSlot(inc.model, inc.field);
     if (slot === undefined) continue;
-    const page = await ctx.store.queryPartition(
-      refIndex(slot),
-      refPartition(inc.model, inc.field, obj.id),
-      undefined,
-      1,
-    );
-    const child = page.items[0];
-    if (child) return child;
+    let after: string | undefined;
+    for (;;) {
+      const page = await ctx.store.queryPartition(refIndex(slot), refPartition(inc.model, inc.field, id), after, 25);
+      const child = page.items.find(keep);
+      if (child) return child;
+      if (page.exhausted || page.items.length === 0) break;
+      after = page.items[page.items.length - 1]?.id;
+    }
   }
   return undefined;
 }

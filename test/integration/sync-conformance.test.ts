@@ -78,6 +78,11 @@ describe('create order, delete order, invariants', () => {
     expect(await purged('instances', instance.id)).toBeLessThanOrEqual(await purged('slices', slice.id));
     expect(await purged('networks', network.id)).toBeLessThanOrEqual(await purged('slices', slice.id));
     expect(await purged('controllerslices', cslice.id)).toBeLessThanOrEqual(await purged('slices', slice.id));
+    // Placement records go after the deleted dependents of what they place (the registry's
+    // `places`): the project after the slice's instance and network, the back-end network after its port.
+    expect(await purged('instances', instance.id)).toBeLessThanOrEqual(await purged('controllerslices', cslice.id));
+    expect(await purged('networks', network.id)).toBeLessThanOrEqual(await purged('controllerslices', cslice.id));
+    expect(await purged('ports', port.id)).toBeLessThanOrEqual(await purged('controllernetworks', cnet.id));
     // Instance, port, controller slice and controller network are gone from the back-end.
     expect(s.cloud.resources.size).toBe(resourcesBefore - 4);
     // The site survives, still enacted.

@@ -13,5 +13,6 @@ export const ControllerImage = defineModel({
   },
   uniqueTogether: [{ fields: ['image_id', 'controller_id'] }],
   toscaKey: ['image_id', 'controller_id'],
+  places: 'image_id',
   access: { read: ANYONE, write: ADMINS_ONLY },
 });

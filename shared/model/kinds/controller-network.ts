@@ -21,5 +21,6 @@ export const ControllerNetwork = defineModel({
   shards: 2,
   uniqueTogether: [{ fields: ['network_id', 'controller_id'] }],
   toscaKey: ['network_id', 'controller_id'],
+  places: 'network_id',
   access: { read: [{ via: 'network_id' }], write: ADMINS_ONLY },
 });

@@ -13,5 +13,6 @@ export const ControllerSitePrivilege = defineModel({
   },
   uniqueTogether: [{ fields: ['controller_id', 'site_privilege_id'] }],
   toscaKey: ['controller_id', 'site_privilege_id'],
+  places: 'site_privilege_id',
   access: { read: [{ via: 'site_privilege_id' }], write: ADMINS_ONLY },
 });

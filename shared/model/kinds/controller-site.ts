@@ -13,5 +13,6 @@ export const ControllerSite = defineModel({
   },
   uniqueTogether: [{ fields: ['site_id', 'controller_id'] }],
   toscaKey: ['site_id', 'controller_id'],
+  places: 'site_id',
   access: { read: [{ role: ['admin', 'pi', 'tech'], on: 'site_id' }], write: ADMINS_ONLY },
 });

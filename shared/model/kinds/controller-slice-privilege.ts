@@ -16,5 +16,6 @@ export const ControllerSlicePrivilege = defineModel({
   },
   uniqueTogether: [{ fields: ['controller_id', 'slice_privilege_id'] }],
   toscaKey: ['controller_id', 'slice_privilege_id'],
+  places: 'slice_privilege_id',
   access: { read: [{ via: 'slice_privilege_id' }], write: ADMINS_ONLY },
 });

@@ -14,5 +14,6 @@ export const ControllerSlice = defineModel({
   shards: 2,
   uniqueTogether: [{ fields: ['controller_id', 'slice_id'] }],
   toscaKey: ['controller_id', 'slice_id'],
+  places: 'slice_id',
   access: { read: [{ via: 'slice_id' }], write: ADMINS_ONLY },
 });

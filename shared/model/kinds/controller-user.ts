@@ -13,5 +13,6 @@ export const ControllerUser = defineModel({
   },
   uniqueTogether: [{ fields: ['user_id', 'controller_id'] }],
   toscaKey: ['user_id', 'controller_id'],
+  places: 'user_id',
   access: { read: [{ via: 'user_id' }], write: ADMINS_ONLY },
 });

@@ -268,10 +268,9 @@ type Json = Record<string, unknown>;
         Date.parse((await s.history(plural, id)).find((h) => h.outcome === 'deleted')?.time ?? 'x');
       const tSlice = await purged('controllerslices', o.cslice.id);
       const tNet = await purged('controllernetworks', o.cnet.id);
-      // Ports before their network; servers, then networks, then the project. (The network can go in
-      // the instant between Nova releasing a server's port and removing the server record, which is
-      // when its Instance is purged: Neutron refuses it while the port exists, so that is the order
-      // that matters, and it is the one checked.)
+      // Placement records go after the deleted dependents of what they place (the registry's
+      // `places`): the project (ControllerSlice) after the servers, the Neutron network
+      // (ControllerNetwork) after its ports, and the network before the project.
       for (const vm of [o.vm1, o.vm2]) expect(await purged('instances', vm.id)).toBeLessThanOrEqual(tSlice);
       for (const p of ports) expect(await purged('ports', p.id)).toBeLessThanOrEqual(tNet);
       expect(tNet).toBeLessThanOrEqual(tSlice);
