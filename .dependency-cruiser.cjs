@@ -1,7 +1,7 @@
 /**
  * Module boundaries (DESIGN section 3, STYLE "Boundaries"):
  * - the core (shared/, except shared/adapters/) never imports the AWS SDK, Lambda types, middy
- *   or CDK, nor functions/ or infra/;
+ *   or CDK, nor an adapter, nor functions/ or infra/;
  * - functions/ (Lambda entry points) never import infra/;
  * - the CDK app (infra/, except the local runtime) never imports handlers' internals.
  */
@@ -15,6 +15,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/', pathNot: '^shared/adapters/' },
       to: { path: '(@aws-sdk|aws-lambda|@middy|aws-cdk-lib|constructs)' },
+    },
+    {
+      name: 'core-no-adapters',
+      comment:
+        'Ports live in the core, adapters implement them: the core never imports an adapter (which may pull the AWS SDK in).',
+      severity: 'error',
+      from: { path: '^shared/', pathNot: '^shared/adapters/' },
+      to: { path: '^shared/adapters/' },
     },
     {
       name: 'core-no-edges',

@@ -6,8 +6,8 @@
  * finds the enacted objects missing and recreates them.
  */
 
+import { BACKEND_FACTORIES, BACKEND_RESOLVERS } from '../../shared/adapters/backend-factories';
 import type { Logger } from '../../shared/api/errors';
-import { BACKEND_FACTORIES, BACKEND_RESOLVERS } from '../../shared/backends/factories';
 import { BackendRouter } from '../../shared/backends/router';
 import type { Caller } from '../../shared/model/define';
 import { requireModel } from '../../shared/model/registry';

@@ -3,10 +3,11 @@
  * local runtime hand to BackendRouter. Each driver module registers itself here with one line. It
  * lives with the adapters because the EC2 factory wraps the AWS SDK (the core never imports it).
  */
-import { ec2Backend } from './ec2/sdk-api';
+
 import { ONOS_RESOLVERS, onosBackend } from '../backends/onos';
 import { openstackBackend } from '../backends/openstack/backend';
 import type { BackendFactory, ControllerResolver } from '../backends/router';
+import { ec2Backend } from './ec2/sdk-api';
 
 /** backend_type -> factory. */
 export const BACKEND_FACTORIES: Readonly<Partial<Record<string, BackendFactory>>> = {

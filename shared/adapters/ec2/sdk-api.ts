@@ -318,5 +318,5 @@ export function sdkEc2Api(connection: Ec2Connection): Ec2Api {
   };
 }
 
-/** The EC2 back-end factory of production and the local runtime (registered in shared/backends/factories.ts). */
+/** The EC2 back-end factory of production and the local runtime (registered in shared/adapters/backend-factories.ts). */
 export const ec2Backend: BackendFactory = makeEc2Backend(sdkEc2Api);
