@@ -1,32 +1,16 @@
 /**
  * The audit trail: one record per object a write changed (who, what, when, the version before and
- * after, the fields that changed), kept in the table and written as one structured log line each
+ * after, the fields that changed), kept in the table (in the same transaction as the write it
+ * describes) and written as one structured log line each
  * (CloudWatch Logs in AWS). Values are never recorded, only field names: a password or a secret
  * cannot reach the trail.
  */
 import { ulid } from 'ulid';
 import type { Logger } from '../api/errors';
 import type { Caller } from '../model/define';
-import type { StoredObject } from '../store/store';
+import type { AuditAction, AuditRecord, StoredObject } from '../store/store';
 
-/** What a write did to one object. */
-export type AuditAction = 'create' | 'update' | 'delete' | 'cascade_delete' | 'clear_reference' | 'set_credentials';
-
-/** One audit record. */
-export interface AuditRecord {
-  /** ULID: sortable by time. */
-  readonly id: string;
-  readonly time: string;
-  readonly actor_id: string;
-  readonly actor_email: string;
-  readonly action: AuditAction;
-  readonly kind: string;
-  readonly object_id: string;
-  readonly version_before: number | null;
-  readonly version_after: number;
-  readonly changed_fields: readonly string[];
-  readonly request_id: string | null;
-}
+export type { AuditAction, AuditRecord };
 
 /** A page of audit records, newest first. */
 export interface AuditPage {
@@ -75,13 +59,18 @@ export function auditRecord(
   };
 }
 
-/** Records committed changes: the table first, then one log line per record. */
+/**
+ * The trail's two halves: object writes put their records in the write's own transaction (the
+ * store does) and then log them; a write outside the table (controller credentials go to the
+ * secrets store) records them here, after it succeeded.
+ */
 export class AuditTrail {
   constructor(
     private readonly store: AuditStore,
     private readonly log: Logger,
   ) {}
 
+  /** Store records of a write that committed elsewhere, then log them. */
   async record(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     try {
@@ -93,6 +82,11 @@ export class AuditTrail {
         error: err instanceof Error ? err.message : String(err),
       });
     }
+    this.logged(records);
+  }
+
+  /** One structured log line per record already committed (CloudWatch Logs in AWS). */
+  logged(records: readonly AuditRecord[]): void {
     for (const r of records) this.log.info('audit', { audit: r, request_id: r.request_id });
   }
 }

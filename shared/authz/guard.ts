@@ -90,11 +90,12 @@ export function writeHooks(authz: Authorizer, model: Model, audit?: AuditTrail):
         );
       }
     },
-    committed: audit
+    audit: audit
       ? (changes) => {
           const time = new Date().toISOString();
-          return audit.record(changes.map((c) => auditRecord(authz.caller, c.action, c.before, c.after, time)));
+          return changes.map((c) => auditRecord(authz.caller, c.action, c.before, c.after, time));
         }
       : undefined,
+    committed: audit ? (records) => audit.logged(records) : undefined,
   };
 }

@@ -10,7 +10,7 @@ import { ConflictError, type FieldErrors, NotFoundError, ValidationError } from 
 import type { Caller, Model, ValidationContext } from '../model/define';
 import { type IncomingRef, incomingRefs, outgoingRefs } from '../model/graph';
 import { feedbackDefaults, validateWrite, type WriteMode } from '../model/validate';
-import type { LiveRef, Replacement, Store, StoredObject } from '../store/store';
+import type { AuditRecord, LiveRef, Replacement, Store, StoredObject } from '../store/store';
 import { parseFilters } from './filters';
 import { type ListAccess, type ListPage, listObjects } from './list';
 
@@ -38,20 +38,25 @@ export interface PendingChange {
 }
 
 /**
- * Hooks of one API write: access checks before it commits and the audit after. The synchronizer
- * and bootstrap write without hooks (they act with full rights).
+ * Hooks of one API write: access checks before it commits, audit records committed with it, and
+ * what follows the commit. The synchronizer and bootstrap write without hooks (full rights).
  */
 export interface WriteHooks {
   /** May the caller update or delete this existing object? Throws NotFound/Forbidden. */
   existing?(action: 'update' | 'delete', current: StoredObject): Promise<void>;
   /** May this change commit? Throws to refuse (nothing is written). */
   change?(pending: PendingChange): Promise<void>;
-  /** The changes that committed, in order. */
-  committed?(changes: readonly CommittedChange[]): Promise<void>;
+  /** The audit records of changes about to commit: the store writes them in the same transaction. */
+  audit?(changes: readonly CommittedChange[]): readonly AuditRecord[];
+  /** After the commit, with the audit records it wrote. */
+  committed?(records: readonly AuditRecord[]): void;
 }
 
-/** Objects a delete may change in one transaction; larger cascades run in ordered chunks. */
-const CASCADE_TRANSACTION_LIMIT = 100;
+/**
+ * Objects a delete may change in one transaction (each with its audit record: two items of the
+ * 100 a DynamoDB transaction holds); larger cascades run in ordered chunks.
+ */
+const CASCADE_TRANSACTION_LIMIT = 50;
 
 /** CRUD with XOS semantics. */
 export class ObjectService {
@@ -109,8 +114,9 @@ export class ObjectService {
       setRefs: [...refs, ...derivedRefs],
     });
     await this.hashSecrets(model, obj);
-    await this.store.create(obj, [...refs, ...derivedRefs]);
-    await hooks.committed?.([{ action: 'create', after: obj }]);
+    const audit = hooks.audit?.([{ action: 'create', after: obj }]) ?? [];
+    await this.store.create(obj, [...refs, ...derivedRefs], audit);
+    hooks.committed?.(audit);
     return obj;
   }
 
@@ -166,8 +172,9 @@ export class ObjectService {
       setRefs: changed,
     });
     await this.hashSecrets(model, next, current);
-    await this.store.replace([{ before: current, after: next }], changed);
-    await hooks.committed?.([{ action: 'update', before: current, after: next }]);
+    const audit = hooks.audit?.([{ action: 'update', before: current, after: next }]) ?? [];
+    await this.store.replace([{ before: current, after: next }], changed, audit);
+    hooks.committed?.(audit);
     return next;
   }
 
@@ -226,14 +233,16 @@ export class ObjectService {
     const ordered = order.reverse().map((k) => changes.get(k) as Replacement);
     for (let i = 0; i < ordered.length; i += CASCADE_TRANSACTION_LIMIT) {
       const chunk = ordered.slice(i, i + CASCADE_TRANSACTION_LIMIT);
-      await this.store.replace(chunk, []);
-      await hooks.committed?.(
-        chunk.map(({ before, after }) => ({
-          action: after.id === root.id ? 'delete' : after.deleted ? 'cascade_delete' : 'clear_reference',
-          before,
-          after,
-        })),
-      );
+      const audit =
+        hooks.audit?.(
+          chunk.map(({ before, after }) => ({
+            action: after.id === root.id ? 'delete' : after.deleted ? 'cascade_delete' : 'clear_reference',
+            before,
+            after,
+          })),
+        ) ?? [];
+      await this.store.replace(chunk, [], audit);
+      hooks.committed?.(audit);
     }
     // A child created between our read of the dependents and the commit passed its live-parent
     // check and was missed; none can commit after it (the parent is deleted now). Sweep them up.
@@ -250,7 +259,8 @@ export class ObjectService {
     for (const { child, incoming } of found.flat()) {
       const model = incoming.model;
       try {
-        if (incoming.onDelete === 'cascade') await this.delete(model, child.id, { committed: hooks.committed });
+        if (incoming.onDelete === 'cascade')
+          await this.delete(model, child.id, { audit: hooks.audit, committed: hooks.committed });
         else if (incoming.onDelete === 'set_null') {
           const fresh = await this.get(model, child.id);
           if (fresh[incoming.field] !== null && !fresh.deleted) {
@@ -261,8 +271,9 @@ export class ObjectService {
               version: fresh.version + 1,
               updated: now,
             } as StoredObject;
-            await this.store.replace([{ before: fresh, after }], []);
-            await hooks.committed?.([{ action: 'clear_reference', before: fresh, after }]);
+            const audit = hooks.audit?.([{ action: 'clear_reference', before: fresh, after }]) ?? [];
+            await this.store.replace([{ before: fresh, after }], [], audit);
+            hooks.committed?.(audit);
           }
         }
         // protect: the delete was allowed before this child existed; the synchronizer reports it.

@@ -16,6 +16,28 @@ export interface LiveRef {
   readonly id: string;
 }
 
+/** What a write did to one object. */
+export type AuditAction = 'create' | 'update' | 'delete' | 'cascade_delete' | 'clear_reference' | 'set_credentials';
+
+/**
+ * One audit record: who changed what, when, the versions before and after and the names of the
+ * changed fields (never values). Object writes store theirs in the same transaction as the write.
+ */
+export interface AuditRecord {
+  /** ULID: sortable by time. */
+  readonly id: string;
+  readonly time: string;
+  readonly actor_id: string;
+  readonly actor_email: string;
+  readonly action: AuditAction;
+  readonly kind: string;
+  readonly object_id: string;
+  readonly version_before: number | null;
+  readonly version_after: number;
+  readonly changed_fields: readonly string[];
+  readonly request_id: string | null;
+}
+
 /** A conditional replacement of one object: commits only if the stored version is still `before.version`. */
 export interface Replacement {
   readonly before: StoredObject;
@@ -36,15 +58,17 @@ export interface Store {
   /** Several objects in one round trip; missing ones are absent from the result (keyed by id). */
   getMany(keys: ReadonlyArray<{ kind: string; id: string }>): Promise<Map<string, StoredObject>>;
   /**
-   * Create an object, its unique guards and the live-reference checks atomically. Throws
+   * Create an object, its unique guards, the live-reference checks and its audit records
+   * atomically. Throws
    * ConflictError on a duplicate unique value, ValidationError when a reference died meanwhile.
    */
-  create(obj: StoredObject, liveRefs: readonly LiveRef[]): Promise<void>;
+  create(obj: StoredObject, liveRefs: readonly LiveRef[], audit?: readonly AuditRecord[]): Promise<void>;
   /**
    * Apply conditional replacements atomically (one object, or a cascade). Each commits only at its
-   * expected version; unique guards follow the changed values. ConflictError when any is stale.
+   * expected version; unique guards follow the changed values; the audit records commit with
+   * them. ConflictError when any is stale.
    */
-  replace(changes: readonly Replacement[], liveRefs: readonly LiveRef[]): Promise<void>;
+  replace(changes: readonly Replacement[], liveRefs: readonly LiveRef[], audit?: readonly AuditRecord[]): Promise<void>;
   /** The id holding a unique value, or undefined. */
   findUnique(kind: string, fields: readonly string[], values: readonly unknown[]): Promise<string | undefined>;
   /** Up to `limit` items of one index partition with sort key greater than `afterId`, ascending. */

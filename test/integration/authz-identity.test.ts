@@ -7,6 +7,9 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { makeHandler } from '../../functions/api/handler';
+import { auditRecord } from '../../shared/authz/audit';
+import { ConflictError } from '../../shared/errors';
+import type { StoredObject } from '../../shared/store/store';
 import {
   type ApiObject,
   corePath,
@@ -261,6 +264,40 @@ describe('audit', () => {
     const lines = stack.logs.filter((l) => l.includes('"message":"audit"') && l.includes(slice.id));
     expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[1] as string).audit).toMatchObject({ action: 'update', version_after: 2 });
+  });
+
+  test('a write and its audit record commit in one transaction: both or neither', async () => {
+    const site = await createValid('Site', deps);
+    const calls = stack.composed.store.calls.counts;
+    const before = new Map(calls);
+    const patched = await req('PATCH', corePath('Site', site.id), {
+      body: { abbreviated_name: 'one-tx', version: site.version },
+    });
+    expect(patched.status).toBe(200);
+    const delta = (op: string) => (calls.get(op) ?? 0) - (before.get(op) ?? 0);
+    expect(delta('TransactWriteItems')).toBe(1);
+    expect(delta('BatchWriteItem')).toBe(0);
+    const trail = await stack.composed.auth.listAuditOfObject('Site', site.id, 10);
+    expect(trail.items.map((r) => r.action)).toEqual(['update', 'create']);
+
+    // A write refused inside its transaction (a stale version) leaves no record either.
+    const stale = patched.body as StoredObject;
+    const record = auditRecord(
+      { userId: 'u-stale', email: 'stale@example.com', isAdmin: true },
+      'update',
+      { ...stale, version: 1 },
+      { ...stale, version: 2 },
+      new Date().toISOString(),
+    );
+    await expect(
+      stack.composed.store.replace(
+        [{ before: { ...stale, version: 1 }, after: { ...stale, version: 2 } }],
+        [],
+        [record],
+      ),
+    ).rejects.toThrow(ConflictError);
+    const after = await stack.composed.auth.listAuditOfObject('Site', site.id, 10);
+    expect(after.items.map((r) => r.id)).toEqual(trail.items.map((r) => r.id));
   });
 
   test('activity is for administrators and the user itself; audit of an object for its readers', async () => {

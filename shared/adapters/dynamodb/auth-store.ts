@@ -26,11 +26,9 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuthStore, LoginFailures, Principal, SessionRecord } from '../../auth/sessions';
 import type { AuditPage, AuditRecord, AuditStore } from '../../authz/audit';
-import { objectKey, refIndex } from '../../model/table';
+import { objectKey } from '../../model/table';
+import { ACTOR_INDEX, actorPartition, auditItem, auditPartition } from './audit-items';
 import type { CallCounter } from './dynamo-store';
-
-/** The index the per-user audit view reads (slot 1 of the reference indexes; audit items use no other slot). */
-const ACTOR_INDEX = refIndex(1);
 
 /** What the per-request check reads of the user and session items. */
 const PRINCIPAL_ATTRIBUTES = [
@@ -224,17 +222,7 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
 
   async putAudit(records: readonly AuditRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += 25) {
-      let pending = records.slice(i, i + 25).map((r) => ({
-        PutRequest: {
-          Item: marshall({
-            PK: `AUDIT#${r.kind}#${r.object_id}`,
-            SK: r.id,
-            [ACTOR_INDEX.partitionKey]: `AUDIT#actor#${r.actor_id}`,
-            [ACTOR_INDEX.sortKey]: r.id,
-            record: JSON.stringify(r),
-          }),
-        },
-      }));
+      let pending = records.slice(i, i + 25).map((r) => ({ PutRequest: { Item: auditItem(r) } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await new Promise((res) => setTimeout(res, Math.min(1000, 20 * 2 ** attempt)));
         this.calls.add('BatchWriteItem');
@@ -245,7 +233,7 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
   }
 
   listAuditOfObject(kind: string, id: string, limit: number, before?: string): Promise<AuditPage> {
-    return this.queryAudit(undefined, 'PK', 'SK', `AUDIT#${kind}#${id}`, limit, before);
+    return this.queryAudit(undefined, 'PK', 'SK', auditPartition(kind, id), limit, before);
   }
 
   listAuditOfActor(userId: string, limit: number, before?: string): Promise<AuditPage> {
@@ -253,7 +241,7 @@ export class DynamoAuthStore implements AuthStore, AuditStore {
       ACTOR_INDEX.name,
       ACTOR_INDEX.partitionKey,
       ACTOR_INDEX.sortKey,
-      `AUDIT#actor#${userId}`,
+      actorPartition(userId),
       limit,
       before,
     );

@@ -26,6 +26,7 @@ import { requireModel } from '../../model/registry';
 import { DIRTY_INDEX, type IndexDefinition, KEY_ATTRIBUTES, objectKey, uniqueGuardKey } from '../../model/table';
 import { DIRTY_SHARDS, indexAttributes, needsSynchronizer, uniqueGuards } from '../../store/keys';
 import type {
+  AuditRecord,
   HistoryEntry,
   LiveRef,
   ObjectRef,
@@ -34,6 +35,7 @@ import type {
   Store,
   StoredObject,
 } from '../../store/store';
+import { auditItem } from './audit-items';
 
 /** History entries expire after this many days (DynamoDB TTL on `expires_at`). */
 export const HISTORY_RETENTION_DAYS = 30;
@@ -50,7 +52,8 @@ type Label =
   | { type: 'object'; kind: string; id: string; exists: boolean }
   | { type: 'guard'; kind: string; fields: readonly string[]; values: readonly unknown[] }
   | { type: 'guard-release' }
-  | { type: 'ref'; ref: LiveRef };
+  | { type: 'ref'; ref: LiveRef }
+  | { type: 'audit' };
 
 const MAX_TRANSACTION_ITEMS = 100;
 /** Attempts of a transaction that only collided with concurrent transactions. */
@@ -112,11 +115,11 @@ export class DynamoStore implements Store {
     return result;
   }
 
-  async create(obj: StoredObject, liveRefs: readonly LiveRef[]): Promise<void> {
+  async create(obj: StoredObject, liveRefs: readonly LiveRef[], audit: readonly AuditRecord[] = []): Promise<void> {
     const model = requireModel(obj.kind);
     const guards = uniqueGuards(model, obj);
     const item = toItem(obj);
-    if (guards.length === 0 && liveRefs.length === 0) {
+    if (guards.length === 0 && liveRefs.length === 0 && audit.length === 0) {
       this.calls.add('PutItem');
       try {
         await this.client.send(
@@ -142,10 +145,15 @@ export class DynamoStore implements Store {
       labels.push({ type: 'guard', kind: obj.kind, fields: g.fields, values: g.fields.map((f) => obj[f] ?? null) });
     }
     this.addRefChecks(items, labels, liveRefs);
+    this.addAudit(items, labels, audit);
     await this.transact(items, labels);
   }
 
-  async replace(changes: readonly Replacement[], liveRefs: readonly LiveRef[]): Promise<void> {
+  async replace(
+    changes: readonly Replacement[],
+    liveRefs: readonly LiveRef[],
+    audit: readonly AuditRecord[] = [],
+  ): Promise<void> {
     const items: TransactWriteItem[] = [];
     const labels: Label[] = [];
     for (const { before, after } of changes) {
@@ -186,6 +194,7 @@ export class DynamoStore implements Store {
       }
     }
     this.addRefChecks(items, labels, liveRefs);
+    this.addAudit(items, labels, audit);
     await this.transact(items, labels);
   }
 
@@ -506,6 +515,14 @@ export class DynamoStore implements Store {
         },
       });
       labels.push({ type: 'ref', ref });
+    }
+  }
+
+  /** The write's audit records, in its transaction: no change commits without its record. */
+  private addAudit(items: TransactWriteItem[], labels: Label[], audit: readonly AuditRecord[]): void {
+    for (const record of audit) {
+      items.push({ Put: { TableName: this.tableName, Item: auditItem(record) } });
+      labels.push({ type: 'audit' });
     }
   }
 
