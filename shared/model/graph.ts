@@ -84,3 +84,17 @@ export const DEPENDENCY_RANK: ReadonlyMap<string, number> = (() => {
   for (const model of MODELS) visit(model, new Set());
   return rank;
 })();
+
+/**
+ * Placement kinds by the kind they place (the registry's `places`): ControllerSlice under Slice,
+ * ControllerNetwork under Network, ... A placement's back-end state is derived from what it places.
+ */
+export const PLACEMENTS: ReadonlyMap<string, readonly Model[]> = (() => {
+  const map = new Map<string, Model[]>();
+  for (const model of MODELS) {
+    const target = model.places ? model.allFields[model.places]?.target : undefined;
+    if (!target) continue;
+    map.set(target, [...(map.get(target) ?? []), model]);
+  }
+  return map;
+})();

@@ -8,6 +8,7 @@
  */
 import { ConflictError } from '../errors';
 import type { Caller } from '../model/define';
+import { PLACEMENTS } from '../model/graph';
 import { requireModel } from '../model/registry';
 import { listAll, type ObjectService } from '../objects/service';
 import type { Store, StoredObject } from '../store/store';
@@ -89,6 +90,29 @@ async function networksOfSlice(ctx: PolicyContext, sliceId: string): Promise<str
   const owned = (await listAll(ctx.store, m('Network'), { owner_id: sliceId })).filter((n) => n.autoconnect === true);
   const attached = await listAll(ctx.store, m('NetworkSlice'), { slice_id: sliceId });
   return [...new Set([...owned.map((n) => n.id), ...attached.map((a) => a.network_id as string)])];
+}
+
+/**
+ * A placed object changed (a Slice's quota or exposed ports, a User's email, a Network's subnet):
+ * its placement records derive their back-end state from it, so each live one gets a new version
+ * to enact (the cord-3.0 policy loop propagated `updated` to inverse dependents the same way).
+ * Runs after the kind's policy, for every version after the first.
+ */
+export async function refreshPlacements(obj: StoredObject, ctx: PolicyContext): Promise<number> {
+  let touched = 0;
+  for (const model of PLACEMENTS.get(obj.kind) ?? []) {
+    for (const record of await listAll(ctx.store, model, { [model.places as string]: obj.id })) {
+      if (record.deleted) continue;
+      try {
+        await ctx.objects.update(model, record.id, 'patch', {}, record.version, SYNCHRONIZER);
+        touched++;
+      } catch (err) {
+        // It moved meanwhile: that newer version is reconciled against the placed object anyway.
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+  }
+  return touched;
 }
 
 /** The policies per kind. Kinds without one only record policed_version. */

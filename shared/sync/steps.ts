@@ -12,7 +12,7 @@ import { DEPENDENCY_RANK, incomingRefs, outgoingRefs } from '../model/graph';
 import { requireModel } from '../model/registry';
 import { refIndex, refPartition, refSlot } from '../model/table';
 import type { ObjectService } from '../objects/service';
-import { POLICIES, type PolicyContext, SYNCHRONIZER } from '../policies';
+import { POLICIES, type PolicyContext, refreshPlacements, SYNCHRONIZER } from '../policies';
 import type { HistoryEntry, ObjectRef, Store, StoredObject } from '../store/store';
 import { type ExecutionInput, executionName, type WorkflowStarter } from './contract';
 
@@ -188,6 +188,7 @@ export async function policies(state: ReconcileState, ctx: SyncContext): Promise
   const policyCtx: PolicyContext = { objects: ctx.objects, store: ctx.store };
   try {
     if (policy) await policy(obj, policyCtx);
+    if (obj.version > 1) await refreshPlacements(obj, policyCtx);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const failures = (register(obj).failures ?? 0) + 1;

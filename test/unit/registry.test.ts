@@ -2,8 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineModel } from '../../shared/model/define';
 import { ref, str } from '../../shared/model/fields';
+import { PLACEMENTS } from '../../shared/model/graph';
 import * as kinds from '../../shared/model/kinds';
 import { MODELS, modelByKind, modelByPlural, registryProblems } from '../../shared/model/registry';
+import { POLICIES } from '../../shared/policies';
 
 /** DESIGN section 4: the core kinds. */
 const CORE_KINDS = [
@@ -63,6 +65,22 @@ describe('model registry', () => {
 
   test('is consistent', () => {
     expect(registryProblems()).toEqual([]);
+  });
+
+  test('placement kinds: each places one required reference, and every placed kind has a model policy (which refreshes its placements)', () => {
+    const placed = [...PLACEMENTS.entries()].map(([kind, models]) => [kind, models.map((m) => m.kind)]);
+    expect(Object.fromEntries(placed)).toEqual({
+      Image: ['ControllerImage'],
+      Network: ['ControllerNetwork'],
+      Privilege: ['ControllerSitePrivilege', 'ControllerSlicePrivilege'],
+      Site: ['ControllerSite'],
+      Slice: ['ControllerSlice'],
+      User: ['ControllerUser'],
+    });
+    for (const [kind, models] of PLACEMENTS) {
+      expect(POLICIES[kind]).toBeDefined();
+      for (const m of models) expect(m.allFields[m.places as string]).toMatchObject({ type: 'ref', required: true });
+    }
   });
 
   test('looks kinds up by name and by plural', () => {

@@ -3,7 +3,8 @@
  * production BackendRouter with the EC2 factory and in-memory secrets, against moto_server. A
  * deployment, an ec2 controller pointing at moto, a site, a slice with exposed ports, a network,
  * an image, a flavor and two instances are enacted; moto is then asked, by tag, for the VPC,
- * security group, subnet, instances and interfaces. Deleting the slice removes all of it.
+ * security group, subnet, instances and interfaces. Changing the slice's exposed ports changes the
+ * group's ingress. Deleting the slice removes all of it.
  */
 
 import { type SyncRuntime, startSyncRuntime } from '../../../infra/local/sync-runtime';
@@ -169,6 +170,18 @@ run('EC2 end to end: XOS API -> sync runtime -> EC2 driver -> moto_server', () =
       expect(enis).toHaveLength(1);
       expect((await api('GET', `ports/${p.id}`)).port_id).toBe(enis[0]?.id);
     }
+
+    // Change the slice's exposed ports: its ControllerSlice gets a new version (the placement
+    // follows what it places) and the security group follows.
+    const current = await api('GET', `slices/${slice.id}`);
+    await api('PATCH', `slices/${slice.id}`, { exposed_ports: 'tcp 22, tcp 8080', version: current.version });
+    await eventually(async () => {
+      const placed = await enacted('controllerslices', cs.id);
+      if (placed.version <= ctlSlice.version) throw new Error('the ControllerSlice has no new version yet');
+      const [g] = await ec2.describeSecurityGroups([{ name: `tag:${TAG_ID}`, values: [cs.id] }]);
+      const open = (g?.ingress ?? []).filter((r) => r.cidrs.includes('0.0.0.0/0')).map((r) => r.fromPort);
+      expect(open.sort()).toEqual([22, 8080]);
+    }, 60_000);
 
     // Delete the slice: the cascade removes instances, ports, network and placements from EC2.
     const deleteStarted = Date.now();
