@@ -310,7 +310,13 @@ export class DynamoStore implements Store {
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: marshall(objectKey(current.kind, current.id)),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        // Either clause may be empty (an empty patch releasing the lease of an object that is not dirty).
+        UpdateExpression: [
+          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
