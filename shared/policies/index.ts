@@ -2,7 +2,8 @@
  * Model policies (XOS model_policy_*.py): derive dependent objects from the model. They create the
  * placement records per controller (ControllerSite, ControllerSlice, ControllerUser,
  * ControllerNetwork, ControllerImage, ControllerSitePrivilege, ControllerSlicePrivilege) for the
- * controllers of the deployments a site is bound to, ports for an instance's networks, and clear
+ * controllers of the deployments a site is bound to, ports for an instance's networks (and for the
+ * instances already running when a network joins their slice), and clear
  * `lazy_blocked` on a ControllerNetwork once an instance or port needs it. Every policy is
  * idempotent: it creates only what is missing, so running it twice changes nothing.
  */
@@ -85,6 +86,29 @@ async function unblockNetwork(ctx: PolicyContext, networkId: string): Promise<vo
   }
 }
 
+/**
+ * A network newly connected to a slice (owned with autoconnect, or attached by a NetworkSlice):
+ * each live instance of the slice gets a port on it (the drivers attach it to the running VM). An
+ * instance that failed, e.g. an EC2 instance whose slice had no subnet yet, gets a new version: it
+ * now has somewhere to start.
+ */
+async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: string): Promise<void> {
+  let connected = false;
+  for (const instance of await listAll(ctx.store, m('Instance'), { slice_id: sliceId })) {
+    if (instance.deleted) continue;
+    connected = true;
+    const created = await ensure(ctx, 'Port', { network_id: networkId, instance_id: instance.id, xos_created: true });
+    if (created && instance.backend_code === 2) {
+      try {
+        await ctx.objects.update(m('Instance'), instance.id, 'patch', {}, instance.version, SYNCHRONIZER);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // it moved: that version runs anyway
+      }
+    }
+  }
+  if (connected) await unblockNetwork(ctx, networkId);
+}
+
 /** Networks an instance of a slice connects to: owned with autoconnect, or attached by NetworkSlice. */
 async function networksOfSlice(ctx: PolicyContext, sliceId: string): Promise<string[]> {
   const owned = (await listAll(ctx.store, m('Network'), { owner_id: sliceId })).filter((n) => n.autoconnect === true);
@@ -133,7 +157,13 @@ export const POLICIES: Readonly<Record<string, Policy>> = {
   },
   Slice: (slice, ctx) => placeSlice(ctx, slice),
   User: (user, ctx) => placeUser(ctx, user),
-  Network: (network, ctx) => placeNetwork(ctx, network),
+  async Network(network, ctx) {
+    await placeNetwork(ctx, network);
+    if (network.autoconnect === true && typeof network.owner_id === 'string')
+      await connectInstances(ctx, network.owner_id, network.id);
+  },
+  NetworkSlice: (attachment, ctx) =>
+    connectInstances(ctx, attachment.slice_id as string, attachment.network_id as string),
   async Image(image, ctx) {
     for (const controller of await listAll(ctx.store, m('Controller'), {})) {
       await ensure(ctx, 'ControllerImage', { image_id: image.id, controller_id: controller.id });

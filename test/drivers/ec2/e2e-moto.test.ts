@@ -47,6 +47,29 @@ run('EC2 end to end: XOS API -> sync runtime -> EC2 driver -> moto_server', () =
     if (res.status !== 404) throw new Error(`${plural}/${id} still there: ${res.body?.backend_status}`);
   };
 
+  /** A deployment with an ec2 controller on moto, a site bound to it, a template, an image and a flavor. */
+  const topology = async (tag: string) => {
+    const deployment = await api('POST', 'deployments', { name: `dep-${tag}` });
+    const controller = await api('POST', 'controllers', {
+      name: `ctl-${tag}`,
+      backend_type: 'ec2',
+      deployment_id: deployment.id,
+      auth_url: moto.endpoint,
+      region: 'us-east-1',
+      credentials_ref: 'ec2/moto',
+    });
+    const site = await api('POST', 'sites', { name: `site-${tag}`, login_base: tag, abbreviated_name: tag });
+    await api('POST', 'sitedeployments', {
+      site_id: site.id,
+      deployment_id: deployment.id,
+      controller_id: controller.id,
+    });
+    const template = await api('POST', 'networktemplates', { name: `private-${tag}` });
+    const image = await api('POST', 'images', { name: KNOWN_AMI.name, tag });
+    const flavor = await api('POST', 'flavors', { name: `small-${tag}`, flavor: 't3.small' });
+    return { deployment, controller, site, template, image, flavor };
+  };
+
   beforeAll(async () => {
     moto = await startMoto();
     const starter: WorkflowStarter = { start: (name, input) => sync.workflows.start(name, input) };
@@ -83,24 +106,7 @@ run('EC2 end to end: XOS API -> sync runtime -> EC2 driver -> moto_server', () =
 
   test('a slice with a network and two instances is enacted in EC2, then removed with the slice', async () => {
     const started = Date.now();
-    const deployment = await api('POST', 'deployments', { name: 'dep-ec2' });
-    const controller = await api('POST', 'controllers', {
-      name: 'ctl-ec2',
-      backend_type: 'ec2',
-      deployment_id: deployment.id,
-      auth_url: moto.endpoint,
-      region: 'us-east-1',
-      credentials_ref: 'ec2/moto',
-    });
-    const site = await api('POST', 'sites', { name: 'site-ec2', login_base: 'ec2', abbreviated_name: 'ec2' });
-    await api('POST', 'sitedeployments', {
-      site_id: site.id,
-      deployment_id: deployment.id,
-      controller_id: controller.id,
-    });
-    const template = await api('POST', 'networktemplates', { name: 'private-ec2' });
-    const image = await api('POST', 'images', { name: KNOWN_AMI.name });
-    const flavor = await api('POST', 'flavors', { name: 'm1.small' });
+    const { deployment, site, template, image, flavor } = await topology('ec2');
     const slice = await api('POST', 'slices', { name: 'web-ec2', site_id: site.id, exposed_ports: 'tcp 22, tcp 443' });
     const network = await api('POST', 'networks', { name: 'web-net', owner_id: slice.id, template_id: template.id });
     const instances = [];
@@ -207,5 +213,40 @@ run('EC2 end to end: XOS API -> sync runtime -> EC2 driver -> moto_server', () =
     expect(await ec2.describeSecurityGroups([{ name: `tag:${TAG_ID}`, values: [cs.id] }])).toEqual([]);
     expect(await ec2.describeVpcs([{ name: `tag:${TAG_ID}`, values: [cs.id] }])).toEqual([]);
     console.info(`EC2 e2e on moto: converged in ${convergedMs} ms, removed in ${deletedMs} ms`);
+  }, 180_000);
+
+  test('an instance of a slice without a network fails terminally; a network joining the slice gives it a port and it starts', async () => {
+    const { deployment, site, template, image, flavor } = await topology('late');
+    const slice = await api('POST', 'slices', { name: 'late-ec2', site_id: site.id });
+    const instance = await api('POST', 'instances', {
+      name: 'late-1',
+      slice_id: slice.id,
+      image_id: image.id,
+      flavor_id: flavor.id,
+      deployment_id: deployment.id,
+    });
+    const failed = await eventually(async () => {
+      const obj = await api('GET', `instances/${instance.id}`);
+      if (obj.backend_code !== 2) throw new Error(`not failed yet: ${obj.backend_code} ${obj.backend_status}`);
+      return obj;
+    }, 60_000);
+    expect(failed.backend_status).toMatch(/has no network on this controller/);
+
+    const network = await api('POST', 'networks', { name: 'late-net', owner_id: slice.id, template_id: template.id });
+    const [port] = await eventually(async () => {
+      const found = await list('ports', `instance_id=${instance.id}`);
+      if (found.length !== 1) throw new Error('no port yet');
+      return found;
+    }, 60_000);
+    expect(port.network_id).toBe(network.id);
+    const started = await eventually(() => enacted('instances', instance.id), 60_000);
+    expect(started.version).toBeGreaterThan(failed.version);
+    expect(started.instance_id).toMatch(/^i-/);
+    await eventually(() => enacted('ports', port.id), 60_000);
+    const found = await ec2.describeInstances([{ name: `tag:${TAG_ID}`, values: [instance.id] }]);
+    expect(found).toHaveLength(1);
+
+    expect((await stack.request('DELETE', `/xosapi/v1/core/slices/${slice.id}`)).status).toBe(202);
+    await eventually(() => gone('slices', slice.id), 60_000);
   }, 180_000);
 });
