@@ -60,12 +60,20 @@ export interface ReconcileState extends ExecutionInput {
   /** `policy`: the Policies step has work (a model policy of this kind, not yet run for this version). */
   readonly load?: { readonly action: Action; readonly why: string; readonly policy?: boolean };
   readonly deps?: { readonly status: 'ready' | 'waiting' | 'blocked' | 'stop'; readonly on?: string };
+  /** Sync's result (Delete's too: `superseded` only). */
   readonly sync?: {
     readonly handle?: Handle | null;
-    readonly settled: boolean;
+    readonly settled?: boolean;
     readonly feedback?: Record<string, unknown>;
+    /** Another execution took this version's lease over: this one records nothing. */
+    readonly superseded?: boolean;
   };
-  readonly check?: { readonly settled: boolean; readonly polls: number; readonly feedback?: Record<string, unknown> };
+  readonly check?: {
+    readonly settled: boolean;
+    readonly polls: number;
+    readonly feedback?: Record<string, unknown>;
+    readonly superseded?: boolean;
+  };
   readonly error?: { readonly Error?: string; readonly Cause?: string };
 }
 
@@ -96,6 +104,29 @@ export function backoffMs(failures: number, options: SyncOptions, random: () => 
 async function current(ctx: SyncContext, input: ExecutionInput): Promise<StoredObject | undefined> {
   const obj = await ctx.store.get(input.kind, input.id);
   return obj && obj.version === input.version ? obj : undefined;
+}
+
+/** Who holds the lease for this execution (Load takes it under this name). */
+const leaseOwner = (state: ReconcileState) => state.execution ?? `${state.kind}-${state.id}-v${state.version}`;
+
+/**
+ * The object, while this execution holds its lease. A long execution (Sync retries, a Check loop
+ * of minutes while a server builds) extends the lease once it is half spent, so the sweeper does
+ * not start a second execution beside it. 'lost' when another execution took the lease over (this
+ * one then records nothing); undefined when the version moved on.
+ */
+async function leased(ctx: SyncContext, state: ReconcileState): Promise<StoredObject | 'lost' | undefined> {
+  const obj = await current(ctx, state);
+  if (!obj) return undefined;
+  const owner = leaseOwner(state);
+  const left = Date.parse(String(obj.lease_until ?? '')) - ctx.clock().getTime();
+  if (obj.lease_owner === owner && left > ctx.options.leaseMs / 2) return obj;
+  const until = later(ctx, ctx.options.leaseMs);
+  const renewed = await ctx.store.acquireLease(obj, owner, until, ctx.clock().toISOString(), {
+    backend_register: { ...register(obj), next_run: until },
+  });
+  if (renewed) return renewed;
+  return (await current(ctx, state)) ? 'lost' : undefined;
 }
 
 /** A feedback write that quietly yields when a newer version took over. */
@@ -163,17 +194,22 @@ export async function load(state: ReconcileState, ctx: SyncContext): Promise<Non
   // One execution per object at a time: the lease is taken atomically, in the same write as the
   // bookkeeping; a second execution of the same version (a wake-up racing the stream's start, a
   // sweep) stops here. An expired lease (its execution crashed) is taken over.
-  const owner = state.execution ?? `${state.kind}-${state.id}-v${state.version}`;
-  const leased = await ctx.store.acquireLease(obj, owner, later(ctx, ctx.options.leaseMs), ctx.clock().toISOString(), {
-    ...policed,
-    backend_register: {
-      ...register(obj),
-      version: obj.version,
-      execution: state.execution,
-      started: ctx.clock().toISOString(),
-      next_run: later(ctx, ctx.options.leaseMs),
+  const leased = await ctx.store.acquireLease(
+    obj,
+    leaseOwner(state),
+    later(ctx, ctx.options.leaseMs),
+    ctx.clock().toISOString(),
+    {
+      ...policed,
+      backend_register: {
+        ...register(obj),
+        version: obj.version,
+        execution: state.execution,
+        started: ctx.clock().toISOString(),
+        next_run: later(ctx, ctx.options.leaseMs),
+      },
     },
-  });
+  );
   if (!leased) return { action: 'stop', why: 'another execution holds the lease, or a newer version took over' };
   return { action, why: state.reason, policy: policyDirty && POLICIES[obj.kind] !== undefined };
 }
@@ -395,7 +431,8 @@ export async function driverFor(
 
 /** Sync: observe the back-end, then create or update only what differs. */
 export async function sync(state: ReconcileState, ctx: SyncContext): Promise<NonNullable<ReconcileState['sync']>> {
-  const obj = await current(ctx, state);
+  const obj = await leased(ctx, state);
+  if (obj === 'lost') return { superseded: true };
   if (!obj) return { settled: true, handle: null };
   const { client, dctx } = await driverFor(ctx, obj);
   if (!client) return { settled: true, handle: null };
@@ -410,8 +447,10 @@ export async function sync(state: ReconcileState, ctx: SyncContext): Promise<Non
 /** Check: wait for the back-end to settle (BUILD -> ACTIVE); its ERROR is a terminal failure. */
 export async function check(state: ReconcileState, ctx: SyncContext): Promise<NonNullable<ReconcileState['check']>> {
   const polls = (state.check?.polls ?? 0) + 1;
+  if (state.sync?.superseded) return { settled: true, polls, superseded: true };
   if (state.sync?.settled) return { settled: true, polls, feedback: state.sync.feedback };
-  const obj = await current(ctx, state);
+  const obj = await leased(ctx, state);
+  if (obj === 'lost') return { settled: true, polls, superseded: true };
   if (!obj) return { settled: true, polls };
   const { client, dctx } = await driverFor(ctx, obj);
   if (!client) return { settled: true, polls };
@@ -425,8 +464,12 @@ export async function check(state: ReconcileState, ctx: SyncContext): Promise<No
 }
 
 /** Delete: remove the object from its back-end (absent counts as removed). */
-export async function remove(state: ReconcileState, ctx: SyncContext): Promise<{ removed: boolean }> {
-  const obj = await current(ctx, state);
+export async function remove(
+  state: ReconcileState,
+  ctx: SyncContext,
+): Promise<{ removed: boolean; superseded?: boolean }> {
+  const obj = await leased(ctx, state);
+  if (obj === 'lost') return { removed: false, superseded: true };
   if (!obj) return { removed: false };
   const { client, dctx } = await driverFor(ctx, obj);
   if (client && (obj.backend_need_delete || obj.backend_handle)) await client.delete(obj, dctx);
@@ -435,6 +478,8 @@ export async function remove(state: ReconcileState, ctx: SyncContext): Promise<{
 
 /** Record: the outcome of the execution, conditional on the version; then wake the waiters. */
 export async function record(state: ReconcileState, ctx: SyncContext): Promise<{ recorded: string }> {
+  // Another execution took this version over (it records); so did a newer version.
+  if (state.sync?.superseded || state.check?.superseded) return { recorded: 'superseded' };
   const obj = await current(ctx, state);
   if (!obj) return { recorded: 'superseded' };
   const now = ctx.clock().toISOString();

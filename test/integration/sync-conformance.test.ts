@@ -297,6 +297,33 @@ describe('lost events, crashes and drift', () => {
     for (const [name, count] of s.cloud.creates) expect([name, count]).toEqual([name, 1]);
   });
 
+  test('a Check loop longer than the lease extends it: sweeps during it start no second execution', async () => {
+    const t = await seedTopology(s, 'long');
+    await s.sync.settle();
+    const settleMs = s.cloud.options.settleMs;
+    s.cloud.options = { ...s.cloud.options, settleMs: 3_000 }; // twice the lease (1.5 s here)
+    try {
+      const slice = await s.create('slices', { name: 'slice-long', site_id: t.site.id });
+      const [cs] = await eventually(async () => {
+        const found = await s.list('controllerslices', `slice_id=${slice.id}`);
+        if (found.length !== 1) throw new Error('no ControllerSlice yet');
+        return found;
+      });
+      const started: string[] = [];
+      const deadline = Date.now() + 15_000;
+      while ((await s.get('controllerslices', cs.id)).backend_code !== 1 && Date.now() < deadline) {
+        started.push(...(await s.sync.sweep({ graceMs: 0 })).started);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(await s.get('controllerslices', cs.id)).toMatchObject({ backend_code: 1, enacted_version: 1 });
+      expect(started.filter((name) => name.includes(cs.id))).toEqual([]);
+      const oks = (await s.history('controllerslices', cs.id)).filter((h) => h.outcome === 'ok');
+      expect(oks).toHaveLength(1);
+    } finally {
+      s.cloud.options = { ...s.cloud.options, settleMs };
+    }
+  });
+
   test('drift: a back-end object deleted out of band is found by the sweeper, shown, and repaired', async () => {
     const t = await seedTopology(s, 'drift');
     const slice = await s.create('slices', { name: 'slice-drift', site_id: t.site.id });
