@@ -1,12 +1,12 @@
 /**
  * The sweeper Lambda, on an EventBridge schedule: restarts objects whose synchronizer work is due
- * (lost executions, elapsed backoff) and observes a page of enacted objects for drift. The drift
- * cursor lives as long as the warm container; a cold start begins again from the first kind.
+ * (lost executions, elapsed backoff) and observes a page of enacted objects for drift, resuming
+ * where the last run stopped (the position is a marker item in the table, so cold starts carry on).
  */
 import type { Context } from 'aws-lambda';
 import { composeSyncFromEnv } from '../../shared/adapters/compose';
 import type { SyncContext } from '../../shared/sync/steps';
-import { type DriftCursor, observeDrift, sweepDue } from '../../shared/sync/sweeper';
+import { observeDrift, sweepDue } from '../../shared/sync/sweeper';
 import { observability, observed } from '../observability';
 
 /** What one sweep did. */
@@ -26,12 +26,11 @@ export interface SweeperOptions {
 /** Build the handler around a lazily composed synchronizer context (once per container). */
 export function makeSweeperHandler(compose: () => SyncContext, options: SweeperOptions = {}) {
   let ctx: SyncContext | undefined;
-  const cursor: DriftCursor = new Map();
   const driftLimit = options.driftLimit ?? 100;
   return async (_event: unknown, _context?: Context): Promise<SweepResult> => {
     ctx ??= compose();
     const started = await sweepDue(ctx, { graceMs: options.graceMs ?? 30_000 });
-    const repaired = driftLimit > 0 ? await observeDrift(ctx, cursor, driftLimit) : 0;
+    const repaired = driftLimit > 0 ? await observeDrift(ctx, driftLimit) : 0;
     return { restarted: started.length, repaired };
   };
 }

@@ -16,7 +16,7 @@ import type { DriverRouter } from '../../shared/backends/driver';
 import { jsonLogger } from '../../shared/log/json-logger';
 import { NEVER } from '../../shared/store/keys';
 import type { SyncContext, SyncOptions } from '../../shared/sync/steps';
-import { type DriftCursor, observeDrift, sweepDue } from '../../shared/sync/sweeper';
+import { observeDrift, sweepDue } from '../../shared/sync/sweeper';
 import { RECONCILE_DEFINITION_PATH, RECONCILE_STEPS } from '../../shared/sync/workflow';
 import { StreamPoller } from './stream-poller';
 import { type LocalLambdaHandler, LocalWorkflows } from './workflow-runner';
@@ -112,12 +112,11 @@ export async function startSyncRuntime(options: SyncRuntimeOptions): Promise<Syn
   const recovered = await sweepDue(syncCtx, { dueBy: NEVER, limit: 10_000 });
   if (recovered.length > 0) log.info('restarted objects left dirty by a previous run', { restarted: recovered.length });
 
-  const cursor: DriftCursor = new Map();
   let sweeps = 0;
   let sweeping = false;
   const sweep: SyncRuntime['sweep'] = async (o = {}) => {
     const started = await sweepDue(syncCtx, { graceMs: o.graceMs ?? options.sweepGraceMs ?? 30_000 });
-    const repaired = o.drift ? await observeDrift(syncCtx, cursor) : 0;
+    const repaired = o.drift ? await observeDrift(syncCtx) : 0;
     return { restarted: started.length, started, repaired };
   };
   const interval = options.sweepIntervalMs ?? 5_000;

@@ -124,6 +124,10 @@ export interface Store {
   addWaiter(dependency: ObjectRef, waiter: ObjectRef): Promise<void>;
   /** Remove and return the waiters registered on `dependency`. */
   takeWaiters(dependency: ObjectRef): Promise<ObjectRef[]>;
+  /** A small named value the synchronizer keeps between runs (e.g. where drift observation resumes). */
+  readMarker(name: string): Promise<string | undefined>;
+  /** Set a marker (last writer wins). */
+  writeMarker(name: string, value: string): Promise<void>;
   /** Objects the synchronizer owes work whose due time is at or before `dueBy`, oldest first. */
   listDue(dueBy: string, limit: number): Promise<ObjectRef[]>;
 }

@@ -48,55 +48,93 @@ export async function sweepDue(ctx: SyncContext, options: SweepOptions = {}): Pr
   return started;
 }
 
-/** Where drift observation left off, per kind (kept by the caller between sweeps). */
-export type DriftCursor = Map<string, string | undefined>;
+/** Every by-kind index partition, in registry order: drift observation goes round them. */
+const DRIFT_ROUND: readonly string[] = MODELS.flatMap((model) => kindPartitions(model));
+
+/** The marker (a small table item) holding where drift observation resumes. */
+export const DRIFT_MARKER = 'drift-cursor';
+
+/** Where the round resumes: a partition and the last id observed in it. */
+interface DriftPosition {
+  readonly partition: string;
+  readonly after?: string;
+}
 
 /**
- * Observe up to `limit` enacted objects that have a back-end presence; an object missing from its
- * back-end, or different there, is marked (backend_status "drift: ..."), logged in its history
- * and restarted, so the back-end converges back to the model.
+ * Observe up to `limit` enacted objects that have a back-end presence, resuming where the last
+ * sweep stopped (the position is kept in the table, so a cold-started sweeper Lambda carries on
+ * rather than observing the first kinds again and never the last); at most `scanLimit` items are
+ * read per sweep. An object missing from its back-end, or different there, is marked
+ * (backend_status "drift: ..."), logged in its history and restarted, so the back-end converges
+ * back to the model.
  */
-export async function observeDrift(ctx: SyncContext, cursor: DriftCursor, limit = 100): Promise<number> {
+export async function observeDrift(ctx: SyncContext, limit = 100, scanLimit = 10 * limit): Promise<number> {
   let observed = 0;
   let repaired = 0;
-  for (const model of MODELS) {
-    if (observed >= limit) break;
-    for (const partition of kindPartitions(model)) {
-      if (observed >= limit) break;
-      const key = `${model.kind}|${partition}`;
-      const page = await ctx.store.queryPartition(BY_KIND_INDEX, partition, cursor.get(key), limit - observed);
-      cursor.set(key, page.exhausted ? undefined : page.items[page.items.length - 1]?.id);
-      for (const obj of page.items) {
-        if (obj.deleted || obj.no_sync || obj.enacted_version !== obj.version || obj.backend_code !== 1) continue;
-        const { client, dctx } = await driverFor(ctx, obj);
-        if (!client) continue;
-        observed++;
-        const seen = await client.observe(obj, dctx);
-        if (seen.exists && seen.upToDate) continue;
-        const finding = seen.exists ? 'differs in the back-end' : 'is missing from the back-end';
-        const message = `drift: ${obj.kind} ${obj.id} ${finding}; repairing`;
-        try {
-          await ctx.store.recordFeedback(obj, { enacted_version: null, backend_code: 0, backend_status: message });
-        } catch {
-          continue; // a newer version is on its way anyway
-        }
-        await ctx.store.appendHistory(obj.kind, obj.id, {
-          time: ctx.clock().toISOString(),
-          version: obj.version,
-          step: 'Sweeper',
-          outcome: 'drift',
-          message,
-        });
-        ctx.log.info('drift detected', { kind: obj.kind, id: obj.id, version: obj.version, finding });
-        await ctx.starter.start(executionName(obj, `d${ctx.clock().getTime().toString(36)}`), {
-          kind: obj.kind,
-          id: obj.id,
-          version: obj.version,
-          reason: 'sweep',
-        });
-        repaired++;
+  let scanned = 0;
+  const saved = parsePosition(await ctx.store.readMarker(DRIFT_MARKER));
+  let index = Math.max(0, DRIFT_ROUND.indexOf(saved?.partition ?? ''));
+  let after = DRIFT_ROUND[index] === saved?.partition ? saved?.after : undefined;
+  // One full round at most per sweep: a table with little to observe is not read twice.
+  for (let step = 0; step <= DRIFT_ROUND.length && observed < limit && scanned < scanLimit; ) {
+    const partition = DRIFT_ROUND[index] as string;
+    const page = await ctx.store.queryPartition(
+      BY_KIND_INDEX,
+      partition,
+      after,
+      Math.min(limit - observed, scanLimit - scanned),
+    );
+    scanned += page.items.length;
+    after = page.items[page.items.length - 1]?.id ?? after;
+    if (page.exhausted) {
+      index = (index + 1) % DRIFT_ROUND.length;
+      after = undefined;
+      step++;
+    }
+    for (const obj of page.items) {
+      if (obj.deleted || obj.no_sync || obj.enacted_version !== obj.version || obj.backend_code !== 1) continue;
+      const { client, dctx } = await driverFor(ctx, obj);
+      if (!client) continue;
+      observed++;
+      const seen = await client.observe(obj, dctx);
+      if (seen.exists && seen.upToDate) continue;
+      const finding = seen.exists ? 'differs in the back-end' : 'is missing from the back-end';
+      const message = `drift: ${obj.kind} ${obj.id} ${finding}; repairing`;
+      try {
+        await ctx.store.recordFeedback(obj, { enacted_version: null, backend_code: 0, backend_status: message });
+      } catch {
+        continue; // a newer version is on its way anyway
       }
+      await ctx.store.appendHistory(obj.kind, obj.id, {
+        time: ctx.clock().toISOString(),
+        version: obj.version,
+        step: 'Sweeper',
+        outcome: 'drift',
+        message,
+      });
+      ctx.log.info('drift detected', { kind: obj.kind, id: obj.id, version: obj.version, finding });
+      await ctx.starter.start(executionName(obj, `d${ctx.clock().getTime().toString(36)}`), {
+        kind: obj.kind,
+        id: obj.id,
+        version: obj.version,
+        reason: 'sweep',
+      });
+      repaired++;
     }
   }
+  const position: DriftPosition = { partition: DRIFT_ROUND[index] as string, after };
+  await ctx.store.writeMarker(DRIFT_MARKER, JSON.stringify(position));
   return repaired;
+}
+
+function parsePosition(raw: string | undefined): DriftPosition | undefined {
+  if (!raw) return undefined;
+  try {
+    const value = JSON.parse(raw) as Partial<DriftPosition>;
+    return typeof value.partition === 'string'
+      ? { partition: value.partition, after: typeof value.after === 'string' ? value.after : undefined }
+      : undefined;
+  } catch {
+    return undefined; // an unreadable position starts the round again
+  }
 }

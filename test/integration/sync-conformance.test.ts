@@ -4,6 +4,7 @@
  * through the whole local runtime: API -> DynamoDB Local stream -> dispatch -> the real ASL in
  * aws-local-stepfunctions -> step handlers -> stand-in back-end.
  */
+import { DRIFT_MARKER, observeDrift } from '../../shared/sync/sweeper';
 import { eventually, instanceBody, type SyncStack, seedTopology, startSyncStack } from '../helpers/sync-stack';
 
 /** Time of an object's last history entry with `outcome`. */
@@ -344,5 +345,26 @@ describe('lost events, crashes and drift', () => {
       enacted_version: 1,
     });
     expect(s.cloud.resources.has(`xos-instance-${instance.id.toLowerCase()}`)).toBe(true);
+  });
+
+  test('drift observation resumes where the last sweep stopped, across cold starts (the position is in the table)', async () => {
+    const t = await seedTopology(s, 'round');
+    const slice = await s.create('slices', { name: 'slice-round', site_id: t.site.id });
+    const instance = await s.create('instances', instanceBody(t, slice.id));
+    await s.sync.settle();
+    expect(s.cloud.deleteOutOfBand({ kind: 'Instance', id: instance.id })).toBe(true);
+    // One object per sweep, each sweep with no memory of the last (a cold-started Lambda): the
+    // round still reaches the Instance, after the placement kinds declared before it.
+    let repaired = 0;
+    let sweeps = 0;
+    while (repaired === 0 && sweeps < 300) {
+      repaired += await observeDrift(s.sync.ctx, 1);
+      sweeps++;
+    }
+    expect(repaired).toBe(1);
+    expect(sweeps).toBeGreaterThan(1);
+    expect(JSON.parse((await s.sync.ctx.store.readMarker(DRIFT_MARKER)) ?? '{}').partition).toEqual(expect.any(String));
+    await s.sync.settle();
+    expect(await s.get('instances', instance.id)).toMatchObject({ backend_code: 1, enacted_version: 1 });
   });
 });

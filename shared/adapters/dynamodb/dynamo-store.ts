@@ -326,6 +326,22 @@ export class DynamoStore implements Store {
     return fromItem(out.Attributes ?? {});
   }
 
+  async readMarker(name: string): Promise<string | undefined> {
+    this.calls.add('GetItem');
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: marshall(markerKey(name)), ConsistentRead: true }),
+    );
+    const value = out.Item ? unmarshall(out.Item).value : undefined;
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  async writeMarker(name: string, value: string): Promise<void> {
+    this.calls.add('PutItem');
+    await this.client.send(
+      new PutItemCommand({ TableName: this.tableName, Item: marshall({ ...markerKey(name), value }) }),
+    );
+  }
+
   async postponeDue(current: StoredObject, until: string, now = new Date().toISOString()): Promise<boolean> {
     if (!needsSynchronizer(current)) return false;
     const register = current.backend_register ?? null;
@@ -608,6 +624,11 @@ function toItem(obj: StoredObject): Record<string, AttributeValue> {
   const encoded: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) encoded[k] = encodeValue(obj.kind, k, v);
   return marshall({ ...encoded, ...indexAttributes(model, obj) }, { removeUndefinedValues: true });
+}
+
+/** A synchronizer marker: `MARKER#<name>` / `MARKER` (no index attributes). */
+function markerKey(name: string): { PK: string; SK: string } {
+  return { PK: `MARKER#${name}`, SK: 'MARKER' };
 }
 
 function fromItem(item: Record<string, AttributeValue>): StoredObject {
