@@ -236,11 +236,15 @@ async function runScenario(
   for (const e of executions) {
     byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
     if (e.error) errors[`${e.status} ${e.error}`] = (errors[`${e.status} ${e.error}`] ?? 0) + 1;
-    for (const h of e.history)
+    // A retry or catch event names no error: the StateFailed event just before it does.
+    let failed: string | undefined;
+    for (const h of e.history) {
+      if (h.type === 'StateFailed') failed = h.error;
       if (h.type === 'StateRetried' || h.type === 'StateCaught' || h.type === 'ExecutionFailed') {
-        const key = `${h.type} ${h.state ?? ''} ${h.error ?? ''}`.trim();
+        const key = `${h.type} ${h.state ?? ''} ${h.error ?? failed ?? ''}`.trim();
         errors[key] = (errors[key] ?? 0) + 1;
       }
+    }
   }
   const transitions = clean.map((e) => e.history.filter((h) => h.type === 'StateEntered').length);
   const allTransitions = executions.reduce((n, e) => n + e.history.filter((h) => h.type === 'StateEntered').length, 0);
