@@ -93,10 +93,12 @@ async function unblockNetwork(ctx: PolicyContext, networkId: string): Promise<vo
  * now has somewhere to start.
  */
 async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: string): Promise<void> {
-  let connected = false;
-  for (const instance of await listAll(ctx.store, m('Instance'), { slice_id: sliceId })) {
-    if (instance.deleted) continue;
-    connected = true;
+  const instances = (await listAll(ctx.store, m('Instance'), { slice_id: sliceId })).filter((i) => !i.deleted);
+  if (instances.length === 0) return;
+  // Usually the instances' own policy got there first: one query instead of a refused create each.
+  const ported = new Set((await listAll(ctx.store, m('Port'), { network_id: networkId })).map((p) => p.instance_id));
+  for (const instance of instances) {
+    if (ported.has(instance.id)) continue;
     const created = await ensure(ctx, 'Port', { network_id: networkId, instance_id: instance.id, xos_created: true });
     if (created && instance.backend_code === 2) {
       try {
@@ -106,7 +108,7 @@ async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: 
       }
     }
   }
-  if (connected) await unblockNetwork(ctx, networkId);
+  await unblockNetwork(ctx, networkId);
 }
 
 /** Networks an instance of a slice connects to: owned with autoconnect, or attached by NetworkSlice. */
