@@ -87,13 +87,16 @@ async function unblockNetwork(ctx: PolicyContext, networkId: string): Promise<vo
 }
 
 /**
- * A network newly connected to a slice (owned with autoconnect, or attached by a NetworkSlice):
- * each live instance of the slice gets a port on it (the drivers attach it to the running VM). An
- * instance that failed, e.g. an EC2 instance whose slice had no subnet yet, gets a new version: it
- * now has somewhere to start.
+ * A network newly connected to a slice (owned with autoconnect, or attached by a NetworkSlice, at
+ * `since`, the network's last write or the attachment's creation): each live instance of the slice
+ * created before that gets a port on it (the drivers attach it to the running VM). Instances
+ * created later need nothing: their own policy runs after they exist, so it sees the network. An instance that failed, e.g. an EC2 instance whose slice
+ * had no subnet yet, gets a new version: it now has somewhere to start.
  */
-async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: string): Promise<void> {
-  const instances = (await listAll(ctx.store, m('Instance'), { slice_id: sliceId })).filter((i) => !i.deleted);
+async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: string, since: string): Promise<void> {
+  const instances = (await listAll(ctx.store, m('Instance'), { slice_id: sliceId })).filter(
+    (i) => !i.deleted && i.created <= since,
+  );
   if (instances.length === 0) return;
   // Usually the instances' own policy got there first: one query instead of a refused create each.
   const ported = new Set((await listAll(ctx.store, m('Port'), { network_id: networkId })).map((p) => p.instance_id));
@@ -162,10 +165,10 @@ export const POLICIES: Readonly<Record<string, Policy>> = {
   async Network(network, ctx) {
     await placeNetwork(ctx, network);
     if (network.autoconnect === true && typeof network.owner_id === 'string')
-      await connectInstances(ctx, network.owner_id, network.id);
+      await connectInstances(ctx, network.owner_id, network.id, network.updated);
   },
   NetworkSlice: (attachment, ctx) =>
-    connectInstances(ctx, attachment.slice_id as string, attachment.network_id as string),
+    connectInstances(ctx, attachment.slice_id as string, attachment.network_id as string, attachment.created),
   async Image(image, ctx) {
     for (const controller of await listAll(ctx.store, m('Controller'), {})) {
       await ensure(ctx, 'ControllerImage', { image_id: image.id, controller_id: controller.id });

@@ -310,6 +310,11 @@ describe('lost events, crashes and drift', () => {
         if (found.length !== 1) throw new Error('no ControllerSlice yet');
         return found;
       });
+      // Sweep only once its execution holds the lease (before that, a sweep with no grace rightly
+      // starts the object itself: that is not what is tested here).
+      await eventually(async () => {
+        if (!(await s.sync.ctx.store.get('ControllerSlice', cs.id))?.lease_owner) throw new Error('no lease yet');
+      });
       const started: string[] = [];
       const deadline = Date.now() + 15_000;
       while ((await s.get('controllerslices', cs.id)).backend_code !== 1 && Date.now() < deadline) {
