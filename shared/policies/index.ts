@@ -3,9 +3,9 @@
  * placement records per controller (ControllerSite, ControllerSlice, ControllerUser,
  * ControllerNetwork, ControllerImage, ControllerSitePrivilege, ControllerSlicePrivilege) for the
  * controllers of the deployments a site is bound to, ports for an instance's networks (and for the
- * instances already running when a network joins their slice), and clear
- * `lazy_blocked` on a ControllerNetwork once an instance or port needs it. Every policy is
- * idempotent: it creates only what is missing, so running it twice changes nothing.
+ * instances already there when a network joins their slice), and clear `lazy_blocked` on a
+ * ControllerNetwork once an instance or port needs it. Every policy is idempotent: it creates only
+ * what is missing, so running it twice changes nothing.
  */
 import { ConflictError } from '../errors';
 import type { Caller } from '../model/define';
@@ -90,8 +90,9 @@ async function unblockNetwork(ctx: PolicyContext, networkId: string): Promise<vo
  * A network newly connected to a slice (owned with autoconnect, or attached by a NetworkSlice, at
  * `since`, the network's last write or the attachment's creation): each live instance of the slice
  * created before that gets a port on it (the drivers attach it to the running VM). Instances
- * created later need nothing: their own policy runs after they exist, so it sees the network. An instance that failed, e.g. an EC2 instance whose slice
- * had no subnet yet, gets a new version: it now has somewhere to start.
+ * created later need nothing: their own policy runs after they exist, so it sees the network. An
+ * instance that failed, e.g. an EC2 instance whose slice had no subnet yet, gets a new version: it
+ * now has somewhere to start.
  */
 async function connectInstances(ctx: PolicyContext, sliceId: string, networkId: string, since: string): Promise<void> {
   const instances = (await listAll(ctx.store, m('Instance'), { slice_id: sliceId })).filter(
