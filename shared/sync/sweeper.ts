@@ -86,7 +86,7 @@ export async function observeDrift(ctx: SyncContext, limit = 100, scanLimit = 10
     );
     scanned += page.items.length;
     after = page.items[page.items.length - 1]?.id ?? after;
-    if (page.exhausted) {
+    if (page.exhausted || page.items.length === 0) {
       index = (index + 1) % DRIFT_ROUND.length;
       after = undefined;
       step++;
