@@ -330,12 +330,18 @@ describe('lost events, crashes and drift', () => {
     }
   });
 
-  test('drift: a back-end object deleted out of band is found by the sweeper, shown, and repaired', async () => {
-    const t = await seedTopology(s, 'drift');
-    const slice = await s.create('slices', { name: 'slice-drift', site_id: t.site.id });
+  /** An enacted Instance whose back-end server is then deleted behind XOS's back. */
+  async function enactedInstanceDeletedOutOfBand(tag: string): Promise<{ id: string }> {
+    const t = await seedTopology(s, tag);
+    const slice = await s.create('slices', { name: `slice-${tag}`, site_id: t.site.id });
     const instance = await s.create('instances', instanceBody(t, slice.id));
     await s.sync.settle();
     expect(s.cloud.deleteOutOfBand({ kind: 'Instance', id: instance.id })).toBe(true);
+    return instance;
+  }
+
+  test('drift: a back-end object deleted out of band is found by the sweeper, shown, and repaired', async () => {
+    const instance = await enactedInstanceDeletedOutOfBand('drift');
     let repaired = 0;
     for (let i = 0; i < 20 && repaired === 0; i++) repaired += (await s.sync.sweep({ drift: true })).repaired;
     expect(repaired).toBeGreaterThanOrEqual(1);
@@ -353,11 +359,7 @@ describe('lost events, crashes and drift', () => {
   });
 
   test('drift observation resumes where the last sweep stopped, across cold starts (the position is in the table)', async () => {
-    const t = await seedTopology(s, 'round');
-    const slice = await s.create('slices', { name: 'slice-round', site_id: t.site.id });
-    const instance = await s.create('instances', instanceBody(t, slice.id));
-    await s.sync.settle();
-    expect(s.cloud.deleteOutOfBand({ kind: 'Instance', id: instance.id })).toBe(true);
+    const instance = await enactedInstanceDeletedOutOfBand('round');
     // One object per sweep, each sweep with no memory of the last (a cold-started Lambda): the
     // round still reaches the Instance, after the placement kinds declared before it.
     let repaired = 0;
