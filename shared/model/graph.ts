@@ -92,9 +92,21 @@ export const DEPENDENCY_RANK: ReadonlyMap<string, number> = (() => {
 export const PLACEMENTS: ReadonlyMap<string, readonly Model[]> = (() => {
   const map = new Map<string, Model[]>();
   for (const model of MODELS) {
-    const target = model.places ? model.allFields[model.places]?.target : undefined;
+    const target = placedKind(model);
     if (!target) continue;
     map.set(target, [...(map.get(target) ?? []), model]);
   }
   return map;
 })();
+
+/** The kind a placement kind places (the target of its `places` reference); undefined for other kinds. */
+function placedKind(model: Model): string | undefined {
+  return model.places ? model.allFields[model.places]?.target : undefined;
+}
+
+/** The object a placement record places (its `places` reference), or undefined for other kinds. */
+export function placedBy(model: Model, obj: Record<string, unknown>): OutgoingRef | undefined {
+  const kind = placedKind(model);
+  const id = model.places ? obj[model.places] : undefined;
+  return model.places && kind && typeof id === 'string' ? { field: model.places, kind, id } : undefined;
+}

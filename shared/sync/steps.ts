@@ -8,7 +8,7 @@
 import type { Logger } from '../api/errors';
 import type { DriverContext, DriverRouter, ExternalClient, Handle, ObjectLookup } from '../backends/driver';
 import { ConflictError, TerminalBackendError } from '../errors';
-import { DEPENDENCY_RANK, incomingRefs, outgoingRefs } from '../model/graph';
+import { DEPENDENCY_RANK, incomingRefs, outgoingRefs, placedBy } from '../model/graph';
 import { requireModel } from '../model/registry';
 import { refIndex, refPartition, refSlot } from '../model/table';
 import type { ObjectService } from '../objects/service';
@@ -375,10 +375,9 @@ async function firstDependent(ctx: SyncContext, obj: StoredObject): Promise<Stor
   // A placement record goes after the deleted dependents of what it places: the project after the
   // slice's instances, the back-end network after the network's ports (live dependents, such as
   // the instances of a slice that merely leaves this controller, do not hold it).
-  const places = requireModel(obj.kind).places;
-  const placed = places ? requireModel(obj.kind).allFields[places]?.target : undefined;
-  if (!places || !placed || typeof obj[places] !== 'string') return undefined;
-  return firstReferencing(ctx, placed, obj[places], (c) => c.deleted && !requireModel(c.kind).places);
+  const placed = placedBy(requireModel(obj.kind), obj);
+  if (!placed) return undefined;
+  return firstReferencing(ctx, placed.kind, placed.id, (c) => c.deleted && !requireModel(c.kind).places);
 }
 
 /** The first object (deleted or not, until purged) referencing kind/id that passes `keep`. */

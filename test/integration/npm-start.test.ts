@@ -7,22 +7,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../infra/local/dynamodb-local';
 import { eventually } from '../helpers/sync-stack';
 
 const ROOT = join(__dirname, '..', '..');
 const PASSWORD = 'secret-pass';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 let child: ChildProcess;
 let base: string;

@@ -3,7 +3,7 @@
  * Where moto_server is not installed, the caller skips LOUDLY (console.warn), never silently.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../infra/local/dynamodb-local';
 
 /** A running moto_server. */
 export interface MotoServer {
@@ -23,18 +23,6 @@ export function warnMotoMissing(what: string): void {
   console.warn(
     `\n!!! SKIPPED: ${what} needs moto_server (pip install 'moto[server]'); it is not on the PATH here. !!!\n`,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Start moto_server and wait until it answers. */
